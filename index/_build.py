@@ -1,0 +1,348 @@
+"""Building an index version: read, clean, chunk, embed, index, publish."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+
+from config import Settings
+from index._article import Article, ArticleInfo, Problem, RawArticle
+from index._bm25 import Bm25Tokenizer, build_bm25
+from index._chunk import chunk_sentences, fit_sentences
+from index._clean import clean_paragraphs, normalise
+from index._dedup import near_duplicates
+from index._embed import Embedder, model_dir
+from index._errors import BuildError
+from index._readers import discover, read_articles
+from index._sentences import sentence_spans
+from index._store import FORMAT_NAME, FORMAT_VERSION, new_building_dir, publish, writer_lock
+from index._tokens import token_counter_for
+
+if TYPE_CHECKING:
+    from index._reader import IndexReader
+
+BUNDLED_CORPUS = Path(__file__).parent / "corpus"
+# Texts embedded per call: large enough for the model's own batching, small enough for a live bar.
+_EMBED_STEP = 256
+
+
+@dataclass
+class BuildReport:
+    """What a build or update did."""
+
+    index_dir: Path
+    version: str
+    articles: int
+    passages: int
+    sentences: int
+    outlets: int
+    mode: str
+    embedded_articles: int
+    reused_articles: int
+    removed_articles: int
+    seconds: float
+    skipped: list[Problem] = field(default_factory=list)
+    model_problem: str | None = None
+
+
+@dataclass
+class _Chunked:
+    article: Article
+    sentences: list[tuple[int, int]]
+    passages: list[tuple[int, int, int, int]]  # start, end, first sentence, last sentence (article-local)
+
+
+def default_sources(settings: Settings) -> list[Path]:
+    return list(settings.index.sources) or [BUNDLED_CORPUS]
+
+
+def build_index(
+    settings: Settings,
+    *,
+    sources: Sequence[Path] | None = None,
+    index_dir: Path | None = None,
+    embedder: Embedder | None,
+    model_problem: str | None = None,
+    previous: IndexReader | None = None,
+    progress: bool = False,
+    log: Callable[[str], None] = lambda _m: None,
+) -> BuildReport:
+    """Build a complete new version from ``sources`` and make it current.
+
+    With ``previous`` (an update), articles whose content hash and settings are unchanged keep their
+    vectors instead of being embedded again; articles no longer in the sources are dropped.
+    """
+    started = time.perf_counter()
+    target = index_dir or settings.index.dir
+    paths, problems = discover(sources or default_sources(settings))
+    raw, unreadable = read_articles(paths)
+    problems += unreadable
+    if not raw:
+        detail = "; ".join(str(p) for p in problems[:5]) or "no .txt, .md, .html, .json or .jsonl files"
+        raise BuildError(f"no readable article in {', '.join(map(str, sources or default_sources(settings)))}: {detail}")
+
+    counter = token_counter_for(model_dir(settings.model), settings.model.name)
+    chunking = {
+        "max_tokens": settings.chunk.max_tokens,
+        "overlap_sentences": settings.chunk.overlap_sentences,
+        "tokenizer": counter.name,
+    }
+    articles = _with_duplicates([_clean(r, chunking) for r in raw], settings.index.duplicate_containment)
+    chunked = [_chunk(a, counter, settings.chunk.max_tokens, settings.chunk.overlap_sentences) for a in articles]
+
+    dense = embedder is not None
+    model_info = {"name": embedder.name, "dimension": embedder.dimension} if embedder is not None else None
+    reusable = _reusable(previous, model_info, chunking)
+    with writer_lock(target):
+        building = new_building_dir(target)
+        _write_texts_and_spans(building, chunked)
+        reused_ids: set[str] = set()
+        if embedder is not None:
+            reused_ids = _write_vectors(building, chunked, embedder, reusable, progress, log)
+        tokenizer = Bm25Tokenizer(
+            stemmer=None if settings.bm25.stemmer == "none" else settings.bm25.stemmer,
+            stopwords=settings.bm25.stopwords,
+        )
+        bm25 = _write_bm25(building, chunked, tokenizer, settings)
+        dates = sorted(a.info.published for a in articles if a.info.published)
+        removed = sorted(set(previous.doc_ids) - {a.info.doc_id for a in articles}) if previous else []
+        manifest: dict[str, Any] = {
+            "format": FORMAT_NAME,
+            "format_version": FORMAT_VERSION,
+            "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "quotedesk_version": _version(),
+            "mode": "hybrid" if dense else "bm25",
+            "model": model_info,
+            "model_problem": None if dense else model_problem,
+            "chunking": chunking,
+            "embedded_text": "outlet (when known) and headline, then the passage",
+            "bm25": {
+                "k1": bm25.k1,
+                "b": bm25.b,
+                "epsilon": settings.bm25.epsilon,
+                "avgdl": bm25.avgdl,
+                "tokenizer": tokenizer.settings(),
+            },
+            "counts": {
+                "articles": len(articles),
+                "outlets": len({a.info.outlet for a in articles}),
+                "passages": sum(len(c.passages) for c in chunked),
+                "sentences": sum(len(c.sentences) for c in chunked),
+            },
+            "dates": {"first": _iso(dates[0]) if dates else None, "last": _iso(dates[-1]) if dates else None},
+            "articles": {a.info.doc_id: a.info.content_hash for a in articles},
+            "skipped": [{"where": p.where, "reason": p.reason} for p in problems],
+        }
+        version = publish(target, building, manifest)
+    counts = manifest["counts"]
+    return BuildReport(
+        index_dir=target,
+        version=version,
+        articles=counts["articles"],
+        passages=counts["passages"],
+        sentences=counts["sentences"],
+        outlets=counts["outlets"],
+        mode=manifest["mode"],
+        embedded_articles=len(articles) - len(reused_ids) if dense else 0,
+        reused_articles=len(reused_ids),
+        removed_articles=len(removed),
+        seconds=time.perf_counter() - started,
+        skipped=problems,
+        model_problem=manifest["model_problem"],
+    )
+
+
+def _clean(raw: RawArticle, chunking: dict[str, Any]) -> Article:
+    title = normalise(raw.title).strip() or raw.doc_id
+    text = "\n\n".join([title, *clean_paragraphs(raw)])
+    outlet = normalise(raw.outlet).strip() if raw.outlet else ""
+    fingerprint = json.dumps(
+        [text, outlet, raw.url, raw.author, _iso(raw.published), chunking], ensure_ascii=False
+    ).encode()
+    info = ArticleInfo(
+        doc_id=raw.doc_id,
+        title=title,
+        source=raw.source,
+        outlet=outlet or title,
+        outlet_known=bool(outlet),
+        published=raw.published,
+        url=raw.url,
+        author=raw.author,
+        content_hash=hashlib.sha256(fingerprint).hexdigest(),
+    )
+    return Article(info=info, text=text)
+
+
+def _with_duplicates(articles: list[Article], containment: float) -> list[Article]:
+    pairs = near_duplicates([a.text for a in articles], containment)
+    if not pairs:
+        return articles
+    result = []
+    for i, article in enumerate(articles):
+        others = tuple(articles[j].info.doc_id for j, _ in sorted(pairs.get(i, []), key=lambda p: -p[1]))
+        info = article.info
+        if others:
+            info = ArticleInfo(**{**_fields(info), "near_duplicates": others})
+        result.append(Article(info=info, text=article.text))
+    return result
+
+
+def _fields(info: ArticleInfo) -> dict[str, Any]:
+    return {name: getattr(info, name) for name in ArticleInfo.__slots__}
+
+
+def _chunk(article: Article, counter: Any, max_tokens: int, overlap: int) -> _Chunked:
+    spans, counts = fit_sentences(article.text, sentence_spans(article.text), counter, max_tokens)
+    chunks = chunk_sentences(spans, counts, max_tokens, overlap)
+    return _Chunked(article, spans, [(c.start, c.end, c.first, c.last) for c in chunks])
+
+
+def passage_context(info: ArticleInfo, start: int) -> str:
+    """What is embedded and indexed ahead of a passage; the first passage already holds the headline."""
+    parts = [info.outlet] if info.outlet_known else []
+    if start > 0:
+        parts.append(info.title)
+    return "\n".join(parts)
+
+
+def _write_texts_and_spans(building: Path, chunked: list[_Chunked]) -> None:
+    offsets = np.zeros((len(chunked), 2), dtype=np.int64)
+    passages: list[tuple[int, int, int, int, int]] = []
+    sentences: list[tuple[int, int, int]] = []
+    with (building / "texts.bin").open("wb") as texts, (building / "articles.jsonl").open("w") as meta:
+        position = 0
+        for a, item in enumerate(chunked):
+            data = item.article.text.encode("utf-8")
+            texts.write(data)
+            offsets[a] = (position, position + len(data))
+            position += len(data)
+            meta.write(json.dumps(item.article.info.to_json(), ensure_ascii=False) + "\n")
+            base = len(sentences)
+            sentences.extend((a, s, e) for s, e in item.sentences)
+            passages.extend((a, s, e, base + f, base + last) for s, e, f, last in item.passages)
+    np.save(building / "article_offsets.npy", offsets)
+    np.save(building / "passages.npy", np.asarray(passages, dtype=np.int64).reshape(-1, 5))
+    np.save(building / "sentences.npy", np.asarray(sentences, dtype=np.int64).reshape(-1, 3))
+
+
+def _reusable(
+    previous: IndexReader | None, model_info: dict[str, Any] | None, chunking: dict[str, Any]
+) -> IndexReader | None:
+    if previous is None or model_info is None or not previous.has_vectors:
+        return None
+    if previous.manifest.get("model") != model_info or previous.manifest.get("chunking") != chunking:
+        return None
+    return previous
+
+
+def _write_vectors(
+    building: Path,
+    chunked: list[_Chunked],
+    embedder: Embedder,
+    previous: IndexReader | None,
+    progress: bool,
+    log: Callable[[str], None],
+) -> set[str]:
+    """Passage and sentence vectors (float16 on disk) and the FAISS index; returns reused article ids."""
+    import faiss
+
+    passage_texts: list[str] = []
+    sentence_texts: list[str] = []
+    passage_rows: list[npt.NDArray[np.float16] | None] = []
+    sentence_rows: list[npt.NDArray[np.float16] | None] = []
+    reused: set[str] = set()
+    for item in chunked:
+        old = previous.vectors_for(item.article.info) if previous is not None else None
+        if old is not None and old[0].shape[0] == len(item.passages) and old[1].shape[0] == len(item.sentences):
+            passage_rows.append(old[0])
+            sentence_rows.append(old[1])
+            reused.add(item.article.info.doc_id)
+            continue
+        passage_rows.append(None)
+        sentence_rows.append(None)
+        info, text = item.article.info, item.article.text
+        for start, end, _f, _l in item.passages:
+            context = passage_context(info, start)
+            passage_texts.append(f"{context}\n{text[start:end]}" if context else text[start:end])
+        sentence_texts.extend(text[s:e] for s, e in item.sentences)
+    if reused:
+        log(f"reusing vectors of {len(reused)} unchanged article(s)")
+    fresh = _encode_all(embedder, passage_texts + sentence_texts, progress)
+    fresh_passages, fresh_sentences = fresh[: len(passage_texts)], fresh[len(passage_texts) :]
+    passage_vectors = _assemble(passage_rows, [len(c.passages) for c in chunked], fresh_passages, embedder.dimension)
+    sentence_vectors = _assemble(
+        sentence_rows, [len(c.sentences) for c in chunked], fresh_sentences, embedder.dimension
+    )
+    np.save(building / "passage_vectors.npy", passage_vectors)
+    np.save(building / "sentence_vectors.npy", sentence_vectors)
+    index = faiss.IndexFlatIP(embedder.dimension)
+    if passage_vectors.shape[0]:
+        index.add(passage_vectors.astype(np.float32))
+    faiss.write_index(index, str(building / "dense.faiss"))
+    return reused
+
+
+def _encode_all(embedder: Embedder, texts: list[str], progress: bool) -> npt.NDArray[np.float16]:
+    """Encode in length order (less padding), with one progress bar over all texts."""
+    from tqdm import tqdm
+
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    out = np.zeros((len(texts), embedder.dimension), dtype=np.float16)
+    with tqdm(total=len(texts), desc="embedding", unit="text", disable=not progress or not texts) as bar:
+        for lo in range(0, len(order), _EMBED_STEP):
+            rows = order[lo : lo + _EMBED_STEP]
+            out[rows] = embedder.encode([texts[i] for i in rows]).astype(np.float16)
+            bar.update(len(rows))
+    return out
+
+
+def _assemble(
+    rows: list[npt.NDArray[np.float16] | None], sizes: list[int], fresh: npt.NDArray[np.float16], dim: int
+) -> npt.NDArray[np.float16]:
+    parts = []
+    cursor = 0
+    for row, size in zip(rows, sizes, strict=True):
+        if row is None:
+            parts.append(fresh[cursor : cursor + size])
+            cursor += size
+        else:
+            parts.append(np.asarray(row, dtype=np.float16))
+    return np.concatenate(parts) if parts else np.zeros((0, dim), dtype=np.float16)
+
+
+def _write_bm25(building: Path, chunked: list[_Chunked], tokenizer: Bm25Tokenizer, settings: Settings) -> Any:
+    corpus = []
+    for item in chunked:
+        info, text = item.article.info, item.article.text
+        for start, end, _f, _l in item.passages:
+            corpus.append(tokenizer(passage_context(info, start) + "\n" + text[start:end]))
+    bm25 = build_bm25(corpus, k1=settings.bm25.k1, b=settings.bm25.b, epsilon=settings.bm25.epsilon)
+    vocabulary = sorted(bm25.vocabulary, key=bm25.vocabulary.__getitem__)
+    (building / "bm25_vocab.json").write_text(json.dumps(vocabulary, ensure_ascii=False), encoding="utf-8")
+    np.save(building / "bm25_indptr.npy", bm25.indptr)
+    np.save(building / "bm25_docs.npy", bm25.docs)
+    np.save(building / "bm25_tfs.npy", bm25.tfs)
+    np.save(building / "bm25_idf.npy", bm25.idf)
+    np.save(building / "bm25_doclen.npy", bm25.doc_lengths)
+    return bm25
+
+
+def _iso(day: dt.date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+def _version() -> str:
+    try:
+        return metadata.version("quotedesk")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"

