@@ -87,8 +87,8 @@ class RetrievalSettings(BaseModel):
     quotes_per_outlet: int = Field(default=2, ge=1, le=10)
     # An outlet is quoted when its best sentence scores at least min_score and at least
     # relative_score times the best outlet's.
-    min_score: float = Field(default=0.42, ge=-1, le=2)
-    relative_score: float = Field(default=0.7, ge=0, le=1)
+    min_score: float = Field(default=0.35, ge=-1, le=2)
+    relative_score: float = Field(default=0.35, ge=0, le=1)
     # Questions longer than this are cut before retrieval, which bounds the time one question takes.
     max_question_chars: int = Field(default=1000, ge=16, le=100_000)
 

@@ -11,6 +11,7 @@ from index._embed import Embedder, SentenceTransformerEmbedder, model_dir
 from index._errors import BuildError, IndexCorruptError, IndexMismatchError, IndexNotFoundError, ModelUnavailableError
 from index._reader import IndexReader
 from index._readers import discover, read_articles
+from index._stats import index_stats
 from index._store import current_version_name
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "current_version_name",
     "default_sources",
     "discover",
+    "index_stats",
     "model_dir",
     "passage_context",
     "read_articles",

@@ -84,12 +84,13 @@ def build_index(
     """
     started = time.perf_counter()
     target = index_dir or settings.index.dir
-    paths, problems = discover(sources or default_sources(settings))
+    sources = list(sources or default_sources(settings))
+    paths, problems = discover(sources)
     raw, unreadable = read_articles(paths)
     problems += unreadable
     if not raw:
         detail = "; ".join(str(p) for p in problems[:5]) or "no .txt, .md, .html, .json or .jsonl files"
-        raise BuildError(f"no readable article in {', '.join(map(str, sources or default_sources(settings)))}: {detail}")
+        raise BuildError(f"no readable article in {', '.join(map(str, sources))}: {detail}")
 
     counter = token_counter_for(model_dir(settings.model), settings.model.name)
     chunking = {
@@ -121,6 +122,7 @@ def build_index(
             "format_version": FORMAT_VERSION,
             "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "quotedesk_version": _version(),
+            "sources": [str(p) for p in sources],
             "mode": "hybrid" if dense else "bm25",
             "model": model_info,
             "model_problem": None if dense else model_problem,

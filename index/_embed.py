@@ -14,7 +14,10 @@ from config import BUNDLED_MODEL_NAME, ModelSettings
 from index._errors import ModelUnavailableError
 
 # Nothing may reach the Hugging Face hub; these make every library involved refuse to try.
-_OFFLINE_ENV = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
+_OFFLINE_ENV = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1",
+                # Loading a small model is instant; its progress bars would only clutter answers.
+                "HF_HUB_DISABLE_PROGRESS_BARS": "1", "TRANSFORMERS_VERBOSITY": "error",
+                "TOKENIZERS_PARALLELISM": "false"}
 
 
 class Embedder(Protocol):

@@ -1,0 +1,200 @@
+"""``quotedesk`` subcommands, built with Typer."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from config import Mode, QuotedeskError, Settings, SettingsError, load_settings
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+                  help="Ask questions across news outlets; answers are verbatim quotes from each.")
+index_app = typer.Typer(no_args_is_help=True, help="Build, update and inspect indexes.")
+config_app = typer.Typer(no_args_is_help=True, help="Inspect the settings.")
+app.add_typer(index_app, name="index")
+app.add_typer(config_app, name="config")
+
+# Exit statuses: 1 an error, 2 bad settings or usage, 3 built but some input was skipped.
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_SKIPPED = 3
+
+IndexOption = Annotated[Path | None, typer.Option("--index", help="Index directory (default: the configured one).")]
+ModeOption = Annotated[str | None, typer.Option("--mode", help="hybrid, dense or bm25.")]
+
+
+def _settings() -> Settings:
+    return load_settings()
+
+
+def _note(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def _date(value: str | None, option: str) -> dt.date | None:
+    if value is None:
+        return None
+    from index._dates import parse_date
+
+    parsed = parse_date(value)
+    if parsed is None:
+        raise SettingsError(f"{option}: cannot read {value!r} as a date; use YYYY-MM-DD")
+    return parsed
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question, in quotes.")],
+    index: IndexOption = None,
+    outlet: Annotated[list[str] | None, typer.Option("--outlet", help="Only these outlets (repeatable).")] = None,
+    since: Annotated[str | None, typer.Option(help="Only articles published on or after this date.")] = None,
+    until: Annotated[str | None, typer.Option(help="Only articles published on or before this date.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
+    mode: ModeOption = None,
+) -> None:
+    """Answer QUESTION with quotes from each outlet that addresses it."""
+    from cli._render import render_answer
+    from retrieval import Retriever
+
+    settings = _settings()
+    retriever = Retriever.load(index, settings=settings, progress=True, log=_note)
+    answer = retriever.ask(question, outlets=outlet, since=_date(since, "--since"), until=_date(until, "--until"),
+                           mode=Mode.parse(mode) if mode else None)
+    if as_json:
+        typer.echo(json.dumps(answer.model_dump(mode="json"), ensure_ascii=False, indent=2))
+    else:
+        typer.echo(render_answer(answer))
+
+
+@app.command()
+def retrieve(
+    queries: Annotated[Path, typer.Option("--queries", help='JSON Lines of {"id", "query"}.')],
+    index: IndexOption = None,
+    k: Annotated[int, typer.Option("--k", min=1, max=1000, help="Passages per query.")] = 10,
+    mode: ModeOption = None,
+) -> None:
+    """Rank passages for a batch of queries; one JSON line out per query line in."""
+    from retrieval import Retriever
+
+    settings = _settings()
+    chosen = Mode.parse(mode) if mode else None
+    try:
+        lines = queries.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise QuotedeskError(f"{queries}: cannot read ({exc})") from None
+    retriever = Retriever.load(index, settings=settings, progress=True, log=_note)
+    failures = 0
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            if not isinstance(record, dict) or not isinstance(record.get("query"), str):
+                raise ValueError('expected {"id": ..., "query": "..."}')
+            passages = retriever.search(record["query"], k=k, mode=chosen)
+        except (ValueError, QuotedeskError) as exc:
+            failures += 1
+            _note(f"{queries}: line {number}: {exc}")
+            continue
+        results = [{"text": p.text, "doc_id": p.doc_id, "title": p.title, "outlet": p.outlet, "score": p.score}
+                   for p in passages]
+        typer.echo(json.dumps({"id": record.get("id"), "query": record["query"], "results": results},
+                              ensure_ascii=False))
+    if failures:
+        raise typer.Exit(EXIT_ERROR)
+
+
+def _embedder(settings: Settings) -> tuple[object | None, str | None]:
+    from index import ModelUnavailableError, SentenceTransformerEmbedder
+
+    embedder = SentenceTransformerEmbedder(settings.model)
+    try:
+        embedder.warm_up()
+    except ModelUnavailableError as exc:
+        _note(f"warning: {exc}; building a BM25-only index")
+        return None, str(exc)
+    return embedder, None
+
+
+@index_app.command("build")
+def index_build(
+    source: Annotated[list[Path] | None, typer.Option("--source", help="File or directory (repeatable).")] = None,
+    index: IndexOption = None,
+) -> None:
+    """Build a new index from the sources and make it current."""
+    from cli._render import render_build
+    from index import build_index
+
+    settings = _settings()
+    embedder, problem = _embedder(settings)
+    report = build_index(settings, sources=source or None, index_dir=index, embedder=embedder,  # type: ignore[arg-type]
+                         model_problem=problem, progress=True, log=_note)
+    typer.echo(render_build(report, "built"))
+    if report.skipped:
+        raise typer.Exit(EXIT_SKIPPED)
+
+
+@index_app.command("update")
+def index_update(
+    source: Annotated[list[Path] | None, typer.Option("--source", help="File or directory (repeatable).")] = None,
+    index: IndexOption = None,
+) -> None:
+    """Embed only new or changed articles, drop removed ones, and make the result current."""
+    from cli._render import render_build
+    from index import IndexNotFoundError, IndexReader, build_index
+
+    settings = _settings()
+    directory = index or settings.index.dir
+    try:
+        previous: IndexReader | None = IndexReader.open(directory, verify_checksums=settings.index.verify_checksums)
+    except IndexNotFoundError:
+        previous = None
+        _note(f"no index at {directory} yet; building it in full")
+    sources = source or ([Path(p) for p in previous.manifest.get("sources", [])] if previous else None)
+    embedder, problem = _embedder(settings)
+    report = build_index(settings, sources=sources or None, index_dir=directory, embedder=embedder,  # type: ignore[arg-type]
+                         model_problem=problem, previous=previous, progress=True, log=_note)
+    typer.echo(render_build(report, "updated"))
+    if report.skipped:
+        raise typer.Exit(EXIT_SKIPPED)
+
+
+@index_app.command("stats")
+def index_stats_command(
+    index: IndexOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+) -> None:
+    """Articles, outlets, passages, dates, model and size of an index."""
+    from cli._render import render_stats
+    from index import IndexReader, index_stats
+
+    settings = _settings()
+    reader = IndexReader.open(index or settings.index.dir, verify_checksums=settings.index.verify_checksums)
+    stats = index_stats(reader)
+    typer.echo(json.dumps(stats, ensure_ascii=False, indent=2) if as_json else render_stats(stats))
+
+
+@config_app.command("show")
+def config_show() -> None:
+    """The effective settings (environment, .env and defaults), secrets masked."""
+    typer.echo(json.dumps(_settings().masked(), indent=2))
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING, format="quotedesk: %(message)s")
+    try:
+        app()
+    except SettingsError as exc:
+        _note(f"quotedesk: {exc}")
+        sys.exit(EXIT_USAGE)
+    except QuotedeskError as exc:
+        _note(f"quotedesk: {exc}")
+        sys.exit(EXIT_ERROR)
+    except KeyboardInterrupt:
+        sys.exit(130)

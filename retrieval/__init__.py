@@ -1,0 +1,27 @@
+"""Answering questions with verbatim quotes from each outlet.
+
+    from retrieval import Retriever
+    answer = Retriever.load().ask("How long did the talks last?")
+"""
+
+from retrieval._fusion import reciprocal_rank_fusion
+from retrieval._models import Answer, Discrepancy, DiscrepancyValue, Filters, OutletAnswer, Passage, Quote
+from retrieval._question import QuestionError
+from retrieval._retriever import Retriever
+from retrieval._values import ValueKind, find_values, question_kind
+
+__all__ = [
+    "Answer",
+    "Discrepancy",
+    "DiscrepancyValue",
+    "Filters",
+    "OutletAnswer",
+    "Passage",
+    "QuestionError",
+    "Quote",
+    "Retriever",
+    "ValueKind",
+    "find_values",
+    "question_kind",
+    "reciprocal_rank_fusion",
+]

@@ -1,0 +1,161 @@
+"""From ranked passages to an answer: the best sentences of each outlet, verbatim, and where they disagree."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+import numpy.typing as npt
+
+from config import RetrievalSettings
+from index import IndexReader
+from retrieval._models import Discrepancy, DiscrepancyValue, OutletAnswer, Quote
+from retrieval._values import Value, ValueKind, find_values, value_window
+
+# A sentence's score: its cosine similarity to the question, plus these weights times the share of
+# the question's terms it contains (idf-weighted), and times the share found within PROXIMITY_WORDS
+# of the value it states (typed questions only).
+LEXICAL_WEIGHT = 0.15
+PROXIMITY_WEIGHT = 0.15
+PROXIMITY_WORDS = 8
+# For typed questions, this many best candidates are rescored by the clause around their value.
+WINDOW_RESCORED = 24
+# A second quote from the same outlet must score within this of its best one.
+SECOND_QUOTE_MARGIN = 0.06
+_WORD = re.compile(r"\w+")
+
+
+@dataclass(frozen=True, slots=True)
+class Scored:
+    sentence: int
+    article: int
+    start: int
+    end: int
+    text: str
+    score: float
+    value: Value | None
+    dense: float = 0.0
+
+
+def score_sentences(
+    reader: IndexReader,
+    sentences: Sequence[int],
+    terms: dict[str, float],
+    query: npt.NDArray[np.float32] | None,
+    kind: ValueKind | None,
+) -> list[Scored]:
+    """Score candidate sentences; with a typed question, only sentences stating such a value qualify."""
+    tokenize = reader.bm25_tokenizer
+    total = sum(terms.values()) or 1.0
+    dense = (
+        np.asarray(reader.sentence_vectors[np.asarray(sentences, dtype=np.int64)], dtype=np.float32) @ query
+        if query is not None and len(sentences)
+        else None
+    )
+    scored = []
+    for i, sentence in enumerate(sentences):
+        article, start, end = reader.sentence_span(sentence)
+        text = reader.article_text(article)[start:end]
+        coverage = sum(terms.get(t, 0.0) for t in set(tokenize(text))) / total
+        value, proximity = None, 0.0
+        if kind is not None:
+            values = find_values(text, kind)
+            if not values:
+                continue
+            value, proximity = max(((v, _proximity(text, v, terms, tokenize) / total) for v in values),
+                                   key=lambda pair: pair[1])
+        base = float(dense[i]) if dense is not None else 0.0
+        score = base + LEXICAL_WEIGHT * coverage + PROXIMITY_WEIGHT * proximity
+        if dense is None:
+            # Without vectors the lexical evidence is all there is; scale it to the same range.
+            score = coverage + PROXIMITY_WEIGHT * proximity
+        scored.append(Scored(sentence, article, start, end, text, score, value, base))
+    return scored
+
+
+def rescore_by_value_clause(
+    scored: list[Scored], query: npt.NDArray[np.float32], encode: Callable[[list[str]], npt.NDArray[np.float32]]
+) -> list[Scored]:
+    """A long sentence may state the value in one clause and much else besides; score the best
+    candidates by whichever matches the question better, the sentence or the value's own clause."""
+    ranked = sorted(scored, key=lambda s: -s.score)
+    head, tail = ranked[:WINDOW_RESCORED], ranked[WINDOW_RESCORED:]
+    windows = [value_window(s.text, s.value, PROXIMITY_WORDS) for s in head if s.value is not None]
+    if len(windows) != len(head) or not head:
+        return scored
+    similarity = encode(windows) @ query
+    rescored = [replace(s, score=s.score + max(0.0, float(sim) - s.dense)) for s, sim in zip(head, similarity, strict=True)]
+    return rescored + tail
+
+
+def _proximity(text: str, value: Value, terms: dict[str, float], tokenize: object) -> float:
+    words = [(m.start(), m.group()) for m in _WORD.finditer(text)]
+    before = [w for pos, w in words if pos < value.start][-PROXIMITY_WORDS:]
+    after = [w for pos, w in words if pos >= value.end][:PROXIMITY_WORDS]
+    near = set(tokenize(" ".join(before + after)))  # type: ignore[operator]
+    return sum(weight for term, weight in terms.items() if term in near)
+
+
+def group_by_outlet(
+    reader: IndexReader, scored: list[Scored], settings: RetrievalSettings, min_score: float
+) -> list[tuple[str, list[Scored]]]:
+    """Each outlet's best sentences, outlets above the thresholds only, most relevant first."""
+    by_outlet: dict[str, list[Scored]] = {}
+    for item in sorted(scored, key=lambda s: -s.score):
+        by_outlet.setdefault(reader.articles[item.article].outlet, []).append(item)
+    if not by_outlet:
+        return []
+    top = max(items[0].score for items in by_outlet.values())
+    kept = []
+    for outlet, items in by_outlet.items():
+        best = items[0]
+        if best.score < min_score or best.score < settings.relative_score * top:
+            continue
+        quotes = [best]
+        for item in items[1:]:
+            if len(quotes) >= settings.quotes_per_outlet or item.score < max(min_score, best.score - SECOND_QUOTE_MARGIN):
+                break
+            # A second quote stating another value would muddle which value the outlet gives.
+            if best.value is None or (item.value is not None and item.value.key == best.value.key):
+                quotes.append(item)
+        kept.append((outlet, sorted(quotes, key=lambda s: (s.article, s.start))))
+    return sorted(kept, key=lambda pair: -max(s.score for s in pair[1]))
+
+
+def outlet_answers(reader: IndexReader, groups: list[tuple[str, list[Scored]]]) -> list[OutletAnswer]:
+    answers = []
+    docs_of = {outlet: {reader.articles[s.article].doc_id for s in items} for outlet, items in groups}
+    for outlet, items in groups:
+        quotes = []
+        for item in items:
+            info = reader.articles[item.article]
+            highlight = (item.value.start, item.value.end) if item.value is not None else None
+            quotes.append(Quote(text=item.text, doc_id=info.doc_id, title=info.title, published=info.published,
+                                url=info.url, start=item.start, end=item.end, score=round(item.score, 4),
+                                highlight=highlight))
+        copies = {d for s in items for d in reader.articles[s.article].near_duplicates}
+        same = [other for other, docs in docs_of.items() if other != outlet and docs & copies]
+        known = reader.articles[items[0].article].outlet_known
+        answers.append(OutletAnswer(outlet=outlet, outlet_known=known, quotes=quotes, same_story_as=same))
+    return answers
+
+
+def discrepancies(kind: ValueKind | None, groups: list[tuple[str, list[Scored]]]) -> list[Discrepancy]:
+    """The values each outlet's best quote gives, side by side, when they are not all the same."""
+    if kind is None:
+        return []
+    by_key: dict[tuple[object, ...], DiscrepancyValue] = {}
+    for outlet, items in groups:
+        best = max(items, key=lambda s: s.score)
+        if best.value is None:
+            continue
+        entry = by_key.setdefault(best.value.key, DiscrepancyValue(value=best.value.printed, outlets=[], printed=[]))
+        entry.outlets.append(outlet)
+        if best.value.printed not in entry.printed:
+            entry.printed.append(best.value.printed)
+    if len(by_key) < 2:
+        return []
+    values = sorted(by_key.values(), key=lambda v: -len(v.outlets))
+    return [Discrepancy(kind=kind.value, values=values)]

@@ -1,0 +1,82 @@
+"""What a question says besides its topic: outlets it names, publication dates it restricts to."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from config import QuotedeskError
+
+_MONTH = (r"(?:January|February|March|April|May|June|July|August|September|October|November|December"
+          r"|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.?")
+_DATE = rf"(?:{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}|\d{{1,2}}\s+{_MONTH}\s+\d{{4}}|\d{{4}}-\d{{2}}-\d{{2}}|{_MONTH}\s+\d{{4}})"
+_PUBLISHED_ON = re.compile(rf"\b(?:published|posted|reported|dated|written|released)\s+(?:on|in)\s+({_DATE})", re.I)
+_BEFORE = re.compile(rf"\b(?:before|until|prior to|no later than)\s+({_DATE})", re.I)
+_AFTER = re.compile(rf"\b(?:after|later than)\s+({_DATE})", re.I)
+_SINCE = re.compile(rf"\b(?:since|from)\s+({_DATE})", re.I)
+_MONTH_ONLY = re.compile(rf"^{_MONTH}\s+\d{{4}}$", re.I)
+
+
+class QuestionError(QuotedeskError):
+    """The question cannot be asked (empty once cleaned)."""
+
+
+@dataclass(frozen=True)
+class DateRange:
+    since: dt.date | None = None
+    until: dt.date | None = None
+
+
+def clean_question(question: str, max_chars: int) -> str:
+    """Control characters removed, whitespace collapsed, cut to ``max_chars``; empty raises."""
+    text = "".join(" " if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch for ch in question)
+    text = " ".join(text.split())[:max_chars].strip()
+    if not any(ch.isalnum() for ch in text):
+        raise QuestionError("the question is empty; ask something, for example: How long did the talks last?")
+    return text
+
+
+def named_outlets(question: str, outlets: Iterable[str]) -> list[str]:
+    """Outlets the question names, as proper names: "the Verge" finds "The Verge", "fortune" not "Fortune"."""
+    found = []
+    for outlet in outlets:
+        bare = re.sub(r"^the\s+", "", outlet, flags=re.I)
+        if len(bare) < 3:
+            continue
+        if re.search(rf"(?<!\w){re.escape(bare)}(?!\w)", question):
+            found.append(outlet)
+    return found
+
+
+def question_dates(question: str) -> DateRange:
+    """Publication-date limits a question states: "published on ...", "before ...", "since ..."."""
+    since = until = None
+    if match := _PUBLISHED_ON.search(question):
+        since, until = _bounds(match.group(1))
+    if match := _BEFORE.search(question):
+        first = _bounds(match.group(1))[0]
+        until = first - dt.timedelta(days=1) if first else None
+    if match := _AFTER.search(question):
+        last = _bounds(match.group(1))[1]
+        since = last + dt.timedelta(days=1) if last else None
+    if match := _SINCE.search(question):
+        since = _bounds(match.group(1))[0]
+    return DateRange(since, until)
+
+
+def _bounds(text: str) -> tuple[dt.date | None, dt.date | None]:
+    """The first and last day a written date covers (a month covers all its days)."""
+    import dateparser
+
+    parsed = dateparser.parse(text, languages=["en"], settings={"PREFER_DAY_OF_MONTH": "first"})
+    if parsed is None:
+        return None, None
+    day = parsed.date()
+    if _MONTH_ONLY.match(text.strip()):
+        last = calendar.monthrange(day.year, day.month)[1]
+        return day.replace(day=1), day.replace(day=last)
+    return day, day

@@ -1,0 +1,297 @@
+"""The library entry point: ``Retriever.load()``, then ``.ask()`` and ``.search()``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from config import Mode, QuotedeskError, Settings, load_settings
+from index import (
+    Embedder,
+    IndexMismatchError,
+    IndexNotFoundError,
+    IndexReader,
+    ModelUnavailableError,
+    SentenceTransformerEmbedder,
+    build_index,
+    current_version_name,
+)
+from retrieval import _values
+from retrieval._compose import (
+    discrepancies,
+    group_by_outlet,
+    outlet_answers,
+    rescore_by_value_clause,
+    score_sentences,
+)
+from retrieval._fusion import reciprocal_rank_fusion
+from retrieval._models import Answer, Filters, Passage
+from retrieval._question import clean_question, named_outlets, question_dates
+
+_log = logging.getLogger("quotedesk.retrieval")
+# Without vectors a sentence scores by the share of the question's terms it holds; an outlet is
+# quoted when its best sentence holds at least this share.
+BM25_MIN_SCORE = 0.5
+
+
+class Retriever:
+    """Answers questions from one index directory. Construct with :meth:`load`."""
+
+    def __init__(
+        self,
+        reader: IndexReader,
+        settings: Settings,
+        embedder: Embedder | None,
+        *,
+        index_dir: Path | None = None,
+        model_problem: str | None = None,
+    ) -> None:
+        self._reader = reader
+        self.settings = settings
+        self.embedder = embedder
+        self.index_dir = index_dir
+        self.model_problem = model_problem
+
+    @classmethod
+    def load(
+        cls,
+        index_dir: Path | str | None = None,
+        *,
+        settings: Settings | None = None,
+        progress: bool = False,
+        log: Callable[[str], None] = _log.info,
+    ) -> Retriever:
+        """Open ``index_dir`` (None: the configured index, built from the configured or bundled corpus
+        when it does not exist yet) and load the embedding model once."""
+        settings = settings or load_settings()
+        directory = Path(index_dir).expanduser() if index_dir is not None else settings.index.dir
+        embedder: SentenceTransformerEmbedder | None = SentenceTransformerEmbedder(settings.model)
+        problem = None
+        try:
+            embedder.warm_up()  # type: ignore[union-attr]
+        except ModelUnavailableError as exc:
+            embedder, problem = None, str(exc)
+            log(f"{exc}; answering with BM25 only")
+        try:
+            reader = IndexReader.open(directory, verify_checksums=settings.index.verify_checksums)
+        except IndexNotFoundError:
+            if index_dir is not None:
+                raise
+            log(f"no index at {directory} yet; building it from the bundled corpus")
+            build_index(settings, index_dir=directory, embedder=embedder, model_problem=problem,
+                        progress=progress, log=log)
+            reader = IndexReader.open(directory, verify_checksums=settings.index.verify_checksums)
+        _check_model(reader, settings)
+        return cls(reader, settings, embedder, index_dir=directory, model_problem=problem)
+
+    @property
+    def reader(self) -> IndexReader:
+        return self._reader
+
+    def warm_up(self) -> None:
+        """Load what the first question would otherwise wait for."""
+        _values.warm_up()
+
+    def refresh(self) -> bool:
+        """Switch to a newer version of the index if one was published; a broken one is refused and
+        the current version keeps serving. Returns whether it switched."""
+        if self.index_dir is None:
+            return False
+        name = current_version_name(self.index_dir)
+        if name is None or name == self._reader.version:
+            return False
+        try:
+            reader = IndexReader.open(self.index_dir, verify_checksums=self.settings.index.verify_checksums)
+            _check_model(reader, self.settings)
+        except QuotedeskError as exc:
+            _log.warning("new index version %s refused, still serving %s: %s", name, self._reader.version, exc)
+            return False
+        self._reader = reader
+        return True
+
+    # --- search ---------------------------------------------------------------------------------
+
+    def search(
+        self,
+        query: str,
+        k: int = 10,
+        *,
+        mode: Mode | str | None = None,
+        outlets: Sequence[str] | None = None,
+        since: dt.date | None = None,
+        until: dt.date | None = None,
+    ) -> list[Passage]:
+        """The ``k`` best passages for ``query``, verbatim, best first."""
+        self.refresh()
+        reader = self._reader
+        text = clean_question(query, self.settings.retrieval.max_question_chars)
+        effective = self._mode(mode, reader)
+        allowed = _allowed(reader, Filters(outlets=_resolve_outlets(reader, outlets), since=since, until=until))
+        vector = self._encode(text) if effective is not Mode.BM25 else None
+        ranked = self._rank(reader, text, vector, effective, allowed, max(k, 1))
+        return [_passage(reader, pid, score) for pid, score in ranked[:k]]
+
+    def ask(
+        self,
+        question: str,
+        *,
+        outlets: Sequence[str] | None = None,
+        since: dt.date | None = None,
+        until: dt.date | None = None,
+        mode: Mode | str | None = None,
+    ) -> Answer:
+        """Quotes from each outlet that addresses ``question``, and the values they disagree on."""
+        self.refresh()
+        reader = self._reader
+        text = clean_question(question, self.settings.retrieval.max_question_chars)
+        effective = self._mode(mode, reader)
+        chosen = _resolve_outlets(reader, outlets) or named_outlets(text, _known_outlets(reader)) or None
+        if since is None and until is None:
+            stated = question_dates(text)
+            since, until = stated.since, stated.until
+        filters = Filters(outlets=chosen, since=since, until=until)
+        allowed = _allowed(reader, filters)
+        kind = _values.question_kind(text)
+        topic = _values.question_topic(text, kind)
+        vector = self._encode(text) if effective is not Mode.BM25 else None
+        ranked = self._rank(reader, topic, vector, effective, allowed, self.settings.retrieval.candidates)
+        sentences = list(dict.fromkeys(s for pid, _ in ranked for s in reader.passage_sentences(pid)))
+        terms = _term_weights(reader, topic)
+        use_vectors = vector if effective is not Mode.BM25 else None
+        scored = score_sentences(reader, sentences, terms, use_vectors, kind)
+        if kind is not None and use_vectors is not None and self.embedder is not None:
+            scored = rescore_by_value_clause(scored, use_vectors, self.embedder.encode)
+        threshold = self.settings.retrieval.min_score if use_vectors is not None else BM25_MIN_SCORE
+        groups = group_by_outlet(reader, scored, self.settings.retrieval, threshold)
+        return Answer(
+            question=text,
+            mode=effective.value,
+            answered=bool(groups),
+            outlets=outlet_answers(reader, groups),
+            discrepancies=discrepancies(kind, groups),
+            filters=filters,
+            index_version=reader.version,
+        )
+
+    # --- internals ------------------------------------------------------------------------------
+
+    def _mode(self, requested: Mode | str | None, reader: IndexReader) -> Mode:
+        mode = Mode.parse(requested) if isinstance(requested, str) else requested or self.settings.retrieval.mode
+        dense_ready = self.embedder is not None and reader.has_vectors
+        if mode is Mode.BM25 or dense_ready:
+            return mode
+        if mode is Mode.DENSE:
+            why = self.model_problem or f"the index at {reader.path} was built without vectors"
+            raise QuotedeskError(f"dense mode is unavailable: {why}; use --mode bm25 or hybrid")
+        return Mode.BM25
+
+    def _encode(self, text: str) -> npt.NDArray[np.float32]:
+        assert self.embedder is not None
+        return self.embedder.encode([text])[0]
+
+    def _rank(
+        self,
+        reader: IndexReader,
+        text: str,
+        vector: npt.NDArray[np.float32] | None,
+        mode: Mode,
+        allowed: npt.NDArray[np.int64] | None,
+        depth: int,
+    ) -> list[tuple[int, float]]:
+        depth = max(depth, self.settings.retrieval.candidates if mode is Mode.HYBRID else depth)
+        lists: list[list[tuple[int, float]]] = []
+        if mode in (Mode.BM25, Mode.HYBRID):
+            lists.append(_bm25_top(reader, text, allowed, depth))
+        if mode in (Mode.DENSE, Mode.HYBRID) and vector is not None:
+            ids, scores = reader.dense_search(vector, depth, allowed)
+            lists.append([(int(i), float(s)) for i, s in zip(ids, scores, strict=True)])
+        if mode is not Mode.HYBRID:
+            return lists[0]
+        r = self.settings.retrieval
+        fused = reciprocal_rank_fusion([[pid for pid, _ in ranking] for ranking in lists],
+                                       [r.bm25_weight, r.dense_weight], r.rrf_k)
+        return fused
+
+
+def _check_model(reader: IndexReader, settings: Settings) -> None:
+    built_with = reader.model_name
+    if built_with is not None and built_with != settings.model.name:
+        raise IndexMismatchError(
+            f"the index at {reader.path} was built with the model {built_with!r}, but the configured model "
+            f"is {settings.model.name!r}; rebuild it with `quotedesk index build`, or set "
+            f"QUOTEDESK_MODEL_NAME={built_with}"
+        )
+
+
+def _bm25_top(
+    reader: IndexReader, text: str, allowed: npt.NDArray[np.int64] | None, depth: int
+) -> list[tuple[int, float]]:
+    scores = reader.bm25.scores(reader.bm25_tokenizer(text))
+    if allowed is not None:
+        mask = np.full(scores.shape, -np.inf)
+        mask[allowed] = 0.0
+        scores = scores + mask
+    depth = min(depth, scores.shape[0])
+    if depth <= 0:
+        return []
+    top = np.argpartition(-scores, depth - 1)[:depth]
+    top = top[np.lexsort((top, -scores[top]))]
+    return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
+
+
+def _term_weights(reader: IndexReader, text: str) -> dict[str, float]:
+    """The question's searchable terms with their idf, as the index knows them."""
+    bm25 = reader.bm25
+    weights = {}
+    for term in reader.bm25_tokenizer(text):
+        index = bm25.vocabulary.get(term)
+        if index is not None:
+            weights[term] = max(float(bm25.idf[index]), 0.0) + 1e-3
+    return weights
+
+
+def _known_outlets(reader: IndexReader) -> list[str]:
+    return sorted({a.outlet for a in reader.articles if a.outlet_known})
+
+
+def _resolve_outlets(reader: IndexReader, names: Sequence[str] | None) -> list[str] | None:
+    """Outlet names as the index spells them: exact (any case), else the one outlet containing the name."""
+    if not names:
+        return None
+    resolved = []
+    for name in names:
+        wanted = name.strip().casefold()
+        exact = [o for o in reader.outlets if o.casefold() == wanted]
+        partial = [o for o in reader.outlets if wanted and wanted in o.casefold()]
+        match = exact or (partial if len(partial) == 1 else [])
+        if not match:
+            hint = f"; it matches {len(partial)} outlets" if partial else ""
+            raise QuotedeskError(f"no outlet named {name!r} in the index{hint}; see `quotedesk index stats`")
+        resolved.append(match[0])
+    return resolved
+
+
+def _allowed(reader: IndexReader, filters: Filters) -> npt.NDArray[np.int64] | None:
+    if not filters.outlets and filters.since is None and filters.until is None:
+        return None
+    articles = [
+        i
+        for i, a in enumerate(reader.articles)
+        if (not filters.outlets or a.outlet in filters.outlets)
+        and (filters.since is None or (a.published is not None and a.published >= filters.since))
+        and (filters.until is None or (a.published is not None and a.published <= filters.until))
+    ]
+    return reader.passages_of(articles)
+
+
+def _passage(reader: IndexReader, pid: int, score: float) -> Passage:
+    article, start, end = reader.passage_span(pid)
+    info = reader.articles[article]
+    return Passage(text=reader.article_text(article)[start:end], doc_id=info.doc_id, title=info.title,
+                   outlet=info.outlet, published=info.published, url=info.url, start=start, end=end,
+                   score=round(score, 6), passage_id=pid)

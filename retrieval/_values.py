@@ -1,0 +1,176 @@
+"""The values a question asks for (a duration, a count, a date, a sum of money) and where text states them.
+
+Quantities are read by quantulum3 and dates by dateparser; this module only decides which of their
+findings answer which kind of question, and how two printed values compare.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+_log = logging.getLogger(__name__)
+
+
+class ValueKind(enum.StrEnum):
+    DURATION = "duration"
+    COUNT = "count"
+    DATE = "date"
+    MONEY = "money"
+
+
+@dataclass(frozen=True, slots=True)
+class Value:
+    kind: ValueKind
+    printed: str  # as printed, with a hedge word such as "about" or "roughly"
+    start: int
+    end: int
+    key: tuple[Any, ...]  # values with equal keys say the same thing
+
+
+_QUESTION_KINDS: tuple[tuple[re.Pattern[str], ValueKind], ...] = (
+    (re.compile(r"\bhow (?:long|much time)\b|\bfor how long\b|\bduration\b"
+                r"|\bhow many (?:seconds|minutes|hours|days|weeks|months|years)\b", re.I), ValueKind.DURATION),
+    (re.compile(r"\bhow much (?:money|did \w+ (?:cost|pay|spend))\b|\bhow much\b.*\b(?:cost|costs|pay|paid|spend|spent"
+                r"|worth|price|damage|fund\w*)\b|\bwhat (?:was|is|were) the (?:cost|price|value)\b", re.I), ValueKind.MONEY),
+    (re.compile(r"\bhow many\b|\bnumber of\b|\bhow much\b", re.I), ValueKind.COUNT),
+    (re.compile(r"^\W*when\b|\bwhat (?:date|day)\b|\bwhich (?:date|day)\b|\bon what date\b", re.I), ValueKind.DATE),
+)
+# The words that ask for the value; they say nothing about the topic and are not searched for.
+QUESTION_PHRASE = re.compile(
+    r"\b(?:how (?:long|much time|many|much)|for how long|number of|what (?:date|day)|which (?:date|day)|when)\b",
+    re.I,
+)
+_HEDGE = re.compile(
+    r"(?:\b(?:about|around|roughly|approximately|nearly|almost|barely|just|some|over|under|only|exactly"
+    r"|more than|less than|at least|at most|up to|close to)\s+)$",
+    re.I,
+)
+_MONTH = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
+          r"|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)")
+_DATES = re.compile(
+    rf"\b{_MONTH}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?(?!\d)"
+    rf"|\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}(?:,?\s+\d{{4}})?\b"
+    r"|\b\d{4}-\d{2}-\d{2}\b"
+)
+_MONTH_NEAR = re.compile(rf"{_MONTH}\W*$|^\W*(?:st|nd|rd|th)?\s*(?:of\s+)?{_MONTH}\b")
+_CURRENCY_BEFORE = re.compile(r"(?:USD|US\$|\$|EUR|€|£|GBP|¥|JPY|INR|₹|Rs\.?)\s*$")
+_SECONDS = {
+    "second": 1, "minute": 60, "hour": 3600, "day": 86_400, "week": 604_800,
+    "month": 2_629_800, "year": 31_557_600,
+}  # fmt: skip
+_ANGLE_AS_TIME = {"minute of arc": "minute", "second of arc": "second"}
+
+
+# In "how long did the talks last", "last" asks for the duration too; it says nothing of the topic.
+_DURATION_VERBS = re.compile(r"\b(?:last|lasted|take|took|run|ran|go on|went on)\b", re.I)
+
+
+def question_topic(question: str, kind: ValueKind | None) -> str:
+    """The question without the words that ask for the value."""
+    if kind is None:
+        return question
+    topic = QUESTION_PHRASE.sub(" ", question)
+    return _DURATION_VERBS.sub(" ", topic) if kind is ValueKind.DURATION else topic
+
+
+def value_window(text: str, value: Value, words: int) -> str:
+    """The clause a value stands in: ``words`` words either side of it."""
+    before = re.findall(r"\S+", text[: value.start])[-words:]
+    after = re.findall(r"\S+", text[value.end :])[:words]
+    return " ".join([*before, text[value.start : value.end], *after])
+
+
+def question_kind(question: str) -> ValueKind | None:
+    """The kind of value a question asks for, if it asks for one."""
+    for pattern, kind in _QUESTION_KINDS:
+        if pattern.search(question):
+            return kind
+    return None
+
+
+def find_values(text: str, kind: ValueKind) -> list[Value]:
+    """Every value of ``kind`` stated in ``text``, in order."""
+    if kind is ValueKind.DATE:
+        return _dates(text)
+    return [v for v in _quantities(text) if v.kind is kind]
+
+
+def _hedged(text: str, start: int) -> int:
+    match = _HEDGE.search(text[max(0, start - 24) : start])
+    return start - len(match.group()) if match else start
+
+
+@lru_cache(maxsize=1)
+def _quantulum() -> Any:
+    # quantulum3's optional classifier is a pickle that breaks across scikit-learn releases; its
+    # rule-based disambiguation is enough here, so the classifier is never loaded.
+    import quantulum3.classifier
+    from quantulum3 import parser
+
+    quantulum3.classifier.USE_CLF = False
+    return parser
+
+
+def warm_up() -> None:
+    """Load quantulum3's unit tables now (about 2 s) rather than at the first question."""
+    _quantulum().parse("an hour")
+
+
+def _quantities(text: str) -> list[Value]:
+    try:
+        found = _quantulum().parse(text)
+    except Exception:  # a parser failure on odd text must not fail the answer
+        _log.debug("quantulum3 could not parse %r", text[:80], exc_info=True)
+        return []
+    values = []
+    for q in found:
+        start, end = q.span
+        unit = _ANGLE_AS_TIME.get(q.unit.name, q.unit.name)
+        currency = _CURRENCY_BEFORE.search(text[max(0, start - 5) : start])
+        if unit in _SECONDS:
+            kind, key = ValueKind.DURATION, (round(q.value * _SECONDS[unit]),)
+        elif q.unit.entity.name == "currency":
+            # Amounts compare by size; "$2bn" and "USD 2 billion" say the same.
+            kind, key = ValueKind.MONEY, (round(q.value),)
+        elif currency is not None:
+            kind, key = ValueKind.MONEY, (round(q.value),)
+            start -= len(currency.group())
+        elif q.unit.entity.name == "dimensionless" and not _is_date_part(text, start, end, q.value):
+            kind, key = ValueKind.COUNT, (q.value,)
+        else:
+            continue
+        hedge_start = _hedged(text, start)
+        values.append(Value(kind, text[hedge_start:end], hedge_start, end, key))
+    return values
+
+
+def _is_date_part(text: str, start: int, end: int, value: float) -> bool:
+    """A day of the month or a year is not a count."""
+    if value.is_integer() and 1900 <= value <= 2100 and "," not in text[start:end]:
+        return True
+    return bool(_MONTH_NEAR.search(text[max(0, start - 12) : start]) or _MONTH_NEAR.search(text[end : end + 12]))
+
+
+def _dates(text: str) -> list[Value]:
+    values = []
+    for match in _DATES.finditer(text):
+        key = _date_key(match.group())
+        if key is not None:
+            values.append(Value(ValueKind.DATE, match.group(), match.start(), match.end(), key))
+    return values
+
+
+@lru_cache(maxsize=4096)
+def _date_key(printed: str) -> tuple[Any, ...] | None:
+    """Month and day, plus the year only when printed: "June 2" and "June 2nd, 2025" agree."""
+    import dateparser
+
+    parsed = dateparser.parse(printed, languages=["en"], settings={"PREFER_DAY_OF_MONTH": "first"})
+    if parsed is None:
+        return None
+    return (parsed.month, parsed.day)
