@@ -13,8 +13,12 @@ import typer
 
 from config import Mode, QuotedeskError, Settings, SettingsError, load_settings
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
-                  help="Ask questions across news outlets; answers are verbatim quotes from each.")
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    help="Ask questions across news outlets; answers are verbatim quotes from each.",
+)
 index_app = typer.Typer(no_args_is_help=True, help="Build, update and inspect indexes.")
 config_app = typer.Typer(no_args_is_help=True, help="Inspect the settings.")
 app.add_typer(index_app, name="index")
@@ -25,7 +29,9 @@ EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_SKIPPED = 3
 
-IndexOption = Annotated[Path | None, typer.Option("--index", help="Index directory (default: the configured one).")]
+IndexOption = Annotated[
+    Path | None, typer.Option("--index", help="Index directory (default: the configured one).")
+]
 ModeOption = Annotated[str | None, typer.Option("--mode", help="hybrid, dense or bm25.")]
 
 
@@ -52,7 +58,9 @@ def _date(value: str | None, option: str) -> dt.date | None:
 def ask(
     question: Annotated[str, typer.Argument(help="The question, in quotes.")],
     index: IndexOption = None,
-    outlet: Annotated[list[str] | None, typer.Option("--outlet", help="Only these outlets (repeatable).")] = None,
+    outlet: Annotated[
+        list[str] | None, typer.Option("--outlet", help="Only these outlets (repeatable).")
+    ] = None,
     since: Annotated[str | None, typer.Option(help="Only articles published on or after this date.")] = None,
     until: Annotated[str | None, typer.Option(help="Only articles published on or before this date.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
@@ -64,8 +72,13 @@ def ask(
 
     settings = _settings()
     retriever = Retriever.load(index, settings=settings, progress=True, log=_note)
-    answer = retriever.ask(question, outlets=outlet, since=_date(since, "--since"), until=_date(until, "--until"),
-                           mode=Mode.parse(mode) if mode else None)
+    answer = retriever.ask(
+        question,
+        outlets=outlet,
+        since=_date(since, "--since"),
+        until=_date(until, "--until"),
+        mode=Mode.parse(mode) if mode else None,
+    )
     if as_json:
         typer.echo(json.dumps(answer.model_dump(mode="json"), ensure_ascii=False, indent=2))
     else:
@@ -102,10 +115,15 @@ def retrieve(
             failures += 1
             _note(f"{queries}: line {number}: {exc}")
             continue
-        results = [{"text": p.text, "doc_id": p.doc_id, "title": p.title, "outlet": p.outlet, "score": p.score}
-                   for p in passages]
-        typer.echo(json.dumps({"id": record.get("id"), "query": record["query"], "results": results},
-                              ensure_ascii=False))
+        results = [
+            {"text": p.text, "doc_id": p.doc_id, "title": p.title, "outlet": p.outlet, "score": p.score}
+            for p in passages
+        ]
+        typer.echo(
+            json.dumps(
+                {"id": record.get("id"), "query": record["query"], "results": results}, ensure_ascii=False
+            )
+        )
     if failures:
         raise typer.Exit(EXIT_ERROR)
 
@@ -124,7 +142,9 @@ def _embedder(settings: Settings) -> tuple[object | None, str | None]:
 
 @index_app.command("build")
 def index_build(
-    source: Annotated[list[Path] | None, typer.Option("--source", help="File or directory (repeatable).")] = None,
+    source: Annotated[
+        list[Path] | None, typer.Option("--source", help="File or directory (repeatable).")
+    ] = None,
     index: IndexOption = None,
 ) -> None:
     """Build a new index from the sources and make it current."""
@@ -133,8 +153,15 @@ def index_build(
 
     settings = _settings()
     embedder, problem = _embedder(settings)
-    report = build_index(settings, sources=source or None, index_dir=index, embedder=embedder,  # type: ignore[arg-type]
-                         model_problem=problem, progress=True, log=_note)
+    report = build_index(
+        settings,
+        sources=source or None,
+        index_dir=index,
+        embedder=embedder,  # type: ignore[arg-type]
+        model_problem=problem,
+        progress=True,
+        log=_note,
+    )
     typer.echo(render_build(report, "built"))
     if report.skipped:
         raise typer.Exit(EXIT_SKIPPED)
@@ -142,7 +169,9 @@ def index_build(
 
 @index_app.command("update")
 def index_update(
-    source: Annotated[list[Path] | None, typer.Option("--source", help="File or directory (repeatable).")] = None,
+    source: Annotated[
+        list[Path] | None, typer.Option("--source", help="File or directory (repeatable).")
+    ] = None,
     index: IndexOption = None,
 ) -> None:
     """Embed only new or changed articles, drop removed ones, and make the result current."""
@@ -152,14 +181,24 @@ def index_update(
     settings = _settings()
     directory = index or settings.index.dir
     try:
-        previous: IndexReader | None = IndexReader.open(directory, verify_checksums=settings.index.verify_checksums)
+        previous: IndexReader | None = IndexReader.open(
+            directory, verify_checksums=settings.index.verify_checksums
+        )
     except IndexNotFoundError:
         previous = None
         _note(f"no index at {directory} yet; building it in full")
     sources = source or ([Path(p) for p in previous.manifest.get("sources", [])] if previous else None)
     embedder, problem = _embedder(settings)
-    report = build_index(settings, sources=sources or None, index_dir=directory, embedder=embedder,  # type: ignore[arg-type]
-                         model_problem=problem, previous=previous, progress=True, log=_note)
+    report = build_index(
+        settings,
+        sources=sources or None,
+        index_dir=directory,
+        embedder=embedder,  # type: ignore[arg-type]
+        model_problem=problem,
+        previous=previous,
+        progress=True,
+        log=_note,
+    )
     typer.echo(render_build(report, "updated"))
     if report.skipped:
         raise typer.Exit(EXIT_SKIPPED)

@@ -24,9 +24,13 @@ def render_answer(answer: Answer) -> str:
         for value in discrepancy.values:
             printed = ", ".join(f"“{p}”" for p in value.printed)
             count = len(value.outlets)
-            lines.append(f"  {printed}: {count} outlet{'s' if count != 1 else ''} ({'; '.join(value.outlets)})")
+            lines.append(
+                f"  {printed}: {count} outlet{'s' if count != 1 else ''} ({'; '.join(value.outlets)})"
+            )
     for outlet in answer.outlets:
-        label = outlet.outlet if outlet.outlet_known else f"{outlet.outlet} (outlet not stated; headline shown)"
+        label = (
+            outlet.outlet if outlet.outlet_known else f"{outlet.outlet} (outlet not stated; headline shown)"
+        )
         lines.append(f"\n{label}")
         if outlet.same_story_as:
             lines.append(f"  (same story as: {'; '.join(outlet.same_story_as)})")
@@ -40,7 +44,9 @@ def render_answer(answer: Answer) -> str:
             lines.append(f"   — {' · '.join(where)} · chars {quote.start}–{quote.end}")
     if answer.filters.outlets or answer.filters.since or answer.filters.until:
         f = answer.filters
-        lines.append(f"\nFiltered: outlets={f.outlets or 'all'} since={f.since or '-'} until={f.until or '-'}")
+        lines.append(
+            f"\nFiltered: outlets={f.outlets or 'all'} since={f.since or '-'} until={f.until or '-'}"
+        )
     return "\n".join(lines)
 
 
@@ -51,8 +57,10 @@ def render_build(report: BuildReport, verb: str) -> str:
         f"[{report.mode}]",
     ]
     if report.mode == "hybrid":
-        lines.append(f"  embedded {report.embedded_articles} article(s), reused {report.reused_articles}, "
-                     f"removed {report.removed_articles}")
+        lines.append(
+            f"  embedded {report.embedded_articles} article(s), reused {report.reused_articles}, "
+            f"removed {report.removed_articles}"
+        )
     if report.model_problem:
         lines.append(f"  BM25 only: {report.model_problem}")
     if report.skipped:

@@ -8,7 +8,13 @@ from index._article import Article, ArticleInfo, Problem, RawArticle
 from index._bm25 import Bm25Index, Bm25Tokenizer, build_bm25
 from index._build import BUNDLED_CORPUS, BuildReport, build_index, default_sources, passage_context
 from index._embed import Embedder, SentenceTransformerEmbedder, model_dir
-from index._errors import BuildError, IndexCorruptError, IndexMismatchError, IndexNotFoundError, ModelUnavailableError
+from index._errors import (
+    BuildError,
+    IndexCorruptError,
+    IndexMismatchError,
+    IndexNotFoundError,
+    ModelUnavailableError,
+)
 from index._reader import IndexReader
 from index._readers import discover, read_articles
 from index._stats import index_stats

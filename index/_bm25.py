@@ -20,10 +20,89 @@ _WORD = re.compile(r"\w+")
 # English function words; kept short so that words which carry meaning in news ("after", "over",
 # "against") still count.
 ENGLISH_STOPWORDS = frozenset(
-    """a an and are as at be been being but by can could did do does doing for from had has have having
-    he her hers him his how i if in into is it its itself me my of on or our ours she should so some such
-    than that the their theirs them then there these they this those to too us was we were what when where
-    which while who whom why will with would you your yours""".split()
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "been",
+        "being",
+        "but",
+        "by",
+        "can",
+        "could",
+        "did",
+        "do",
+        "does",
+        "doing",
+        "for",
+        "from",
+        "had",
+        "has",
+        "have",
+        "having",
+        "he",
+        "her",
+        "hers",
+        "him",
+        "his",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "itself",
+        "me",
+        "my",
+        "of",
+        "on",
+        "or",
+        "our",
+        "ours",
+        "she",
+        "should",
+        "so",
+        "some",
+        "such",
+        "than",
+        "that",
+        "the",
+        "their",
+        "theirs",
+        "them",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "to",
+        "too",
+        "us",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "who",
+        "whom",
+        "why",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+        "yours",
+    ]
 )
 
 
@@ -37,10 +116,17 @@ class Bm25Tokenizer:
     @classmethod
     def from_settings(cls, data: dict[str, Any]) -> Bm25Tokenizer:
         stemmer = data.get("stemmer")
-        return cls(stemmer=None if stemmer in (None, "none") else str(stemmer), stopwords=bool(data["stopwords"]))
+        return cls(
+            stemmer=None if stemmer in (None, "none") else str(stemmer), stopwords=bool(data["stopwords"])
+        )
 
     def settings(self) -> dict[str, Any]:
-        return {"lowercase": True, "pattern": _WORD.pattern, "stemmer": self.stemmer, "stopwords": self.stopwords}
+        return {
+            "lowercase": True,
+            "pattern": _WORD.pattern,
+            "stemmer": self.stemmer,
+            "stopwords": self.stopwords,
+        }
 
     @cached_property
     def _stem(self) -> Any:

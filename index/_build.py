@@ -99,7 +99,9 @@ def build_index(
         "tokenizer": counter.name,
     }
     articles = _with_duplicates([_clean(r, chunking) for r in raw], settings.index.duplicate_containment)
-    chunked = [_chunk(a, counter, settings.chunk.max_tokens, settings.chunk.overlap_sentences) for a in articles]
+    chunked = [
+        _chunk(a, counter, settings.chunk.max_tokens, settings.chunk.overlap_sentences) for a in articles
+    ]
 
     dense = embedder is not None
     model_info = {"name": embedder.name, "dimension": embedder.dimension} if embedder is not None else None
@@ -265,7 +267,11 @@ def _write_vectors(
     reused: set[str] = set()
     for item in chunked:
         old = previous.vectors_for(item.article.info) if previous is not None else None
-        if old is not None and old[0].shape[0] == len(item.passages) and old[1].shape[0] == len(item.sentences):
+        if (
+            old is not None
+            and old[0].shape[0] == len(item.passages)
+            and old[1].shape[0] == len(item.sentences)
+        ):
             passage_rows.append(old[0])
             sentence_rows.append(old[1])
             reused.add(item.article.info.doc_id)
@@ -281,7 +287,9 @@ def _write_vectors(
         log(f"reusing vectors of {len(reused)} unchanged article(s)")
     fresh = _encode_all(embedder, passage_texts + sentence_texts, progress)
     fresh_passages, fresh_sentences = fresh[: len(passage_texts)], fresh[len(passage_texts) :]
-    passage_vectors = _assemble(passage_rows, [len(c.passages) for c in chunked], fresh_passages, embedder.dimension)
+    passage_vectors = _assemble(
+        passage_rows, [len(c.passages) for c in chunked], fresh_passages, embedder.dimension
+    )
     sentence_vectors = _assemble(
         sentence_rows, [len(c.sentences) for c in chunked], fresh_sentences, embedder.dimension
     )

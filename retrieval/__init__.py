@@ -1,7 +1,7 @@
 """Answering questions with verbatim quotes from each outlet.
 
-    from retrieval import Retriever
-    answer = Retriever.load().ask("How long did the talks last?")
+from retrieval import Retriever
+answer = Retriever.load().ask("How long did the talks last?")
 """
 
 from retrieval._fusion import reciprocal_rank_fusion

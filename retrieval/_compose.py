@@ -64,8 +64,9 @@ def score_sentences(
             values = find_values(text, kind)
             if not values:
                 continue
-            value, proximity = max(((v, _proximity(text, v, terms, tokenize) / total) for v in values),
-                                   key=lambda pair: pair[1])
+            value, proximity = max(
+                ((v, _proximity(text, v, terms, tokenize) / total) for v in values), key=lambda pair: pair[1]
+            )
         base = float(dense[i]) if dense is not None else 0.0
         score = base + LEXICAL_WEIGHT * coverage + PROXIMITY_WEIGHT * proximity
         if dense is None:
@@ -76,7 +77,9 @@ def score_sentences(
 
 
 def rescore_by_value_clause(
-    scored: list[Scored], query: npt.NDArray[np.float32], encode: Callable[[list[str]], npt.NDArray[np.float32]]
+    scored: list[Scored],
+    query: npt.NDArray[np.float32],
+    encode: Callable[[list[str]], npt.NDArray[np.float32]],
 ) -> list[Scored]:
     """A long sentence may state the value in one clause and much else besides; score the best
     candidates by whichever matches the question better, the sentence or the value's own clause."""
@@ -86,7 +89,10 @@ def rescore_by_value_clause(
     if len(windows) != len(head) or not head:
         return scored
     similarity = encode(windows) @ query
-    rescored = [replace(s, score=s.score + max(0.0, float(sim) - s.dense)) for s, sim in zip(head, similarity, strict=True)]
+    rescored = [
+        replace(s, score=s.score + max(0.0, float(sim) - s.dense))
+        for s, sim in zip(head, similarity, strict=True)
+    ]
     return rescored + tail
 
 
@@ -115,7 +121,9 @@ def group_by_outlet(
             continue
         quotes = [best]
         for item in items[1:]:
-            if len(quotes) >= settings.quotes_per_outlet or item.score < max(min_score, best.score - SECOND_QUOTE_MARGIN):
+            if len(quotes) >= settings.quotes_per_outlet or item.score < max(
+                min_score, best.score - SECOND_QUOTE_MARGIN
+            ):
                 break
             # A second quote stating another value would muddle which value the outlet gives.
             if best.value is None or (item.value is not None and item.value.key == best.value.key):
@@ -132,9 +140,19 @@ def outlet_answers(reader: IndexReader, groups: list[tuple[str, list[Scored]]]) 
         for item in items:
             info = reader.articles[item.article]
             highlight = (item.value.start, item.value.end) if item.value is not None else None
-            quotes.append(Quote(text=item.text, doc_id=info.doc_id, title=info.title, published=info.published,
-                                url=info.url, start=item.start, end=item.end, score=round(item.score, 4),
-                                highlight=highlight))
+            quotes.append(
+                Quote(
+                    text=item.text,
+                    doc_id=info.doc_id,
+                    title=info.title,
+                    published=info.published,
+                    url=info.url,
+                    start=item.start,
+                    end=item.end,
+                    score=round(item.score, 4),
+                    highlight=highlight,
+                )
+            )
         copies = {d for s in items for d in reader.articles[s.article].near_duplicates}
         same = [other for other, docs in docs_of.items() if other != outlet and docs & copies]
         known = reader.articles[items[0].article].outlet_known
@@ -151,7 +169,9 @@ def discrepancies(kind: ValueKind | None, groups: list[tuple[str, list[Scored]]]
         best = max(items, key=lambda s: s.score)
         if best.value is None:
             continue
-        entry = by_key.setdefault(best.value.key, DiscrepancyValue(value=best.value.printed, outlets=[], printed=[]))
+        entry = by_key.setdefault(
+            best.value.key, DiscrepancyValue(value=best.value.printed, outlets=[], printed=[])
+        )
         entry.outlets.append(outlet)
         if best.value.printed not in entry.printed:
             entry.printed.append(best.value.printed)

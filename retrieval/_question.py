@@ -11,10 +11,17 @@ from dataclasses import dataclass
 
 from config import QuotedeskError
 
-_MONTH = (r"(?:January|February|March|April|May|June|July|August|September|October|November|December"
-          r"|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.?")
-_DATE = rf"(?:{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}|\d{{1,2}}\s+{_MONTH}\s+\d{{4}}|\d{{4}}-\d{{2}}-\d{{2}}|{_MONTH}\s+\d{{4}})"
-_PUBLISHED_ON = re.compile(rf"\b(?:published|posted|reported|dated|written|released)\s+(?:on|in)\s+({_DATE})", re.I)
+_MONTH = (
+    r"(?:January|February|March|April|May|June|July|August|September|October|November|December"
+    r"|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.?"
+)
+_DATE = (
+    rf"(?:{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}|\d{{1,2}}\s+{_MONTH}\s+\d{{4}}"
+    rf"|\d{{4}}-\d{{2}}-\d{{2}}|{_MONTH}\s+\d{{4}})"
+)
+_PUBLISHED_ON = re.compile(
+    rf"\b(?:published|posted|reported|dated|written|released)\s+(?:on|in)\s+({_DATE})", re.I
+)
 _BEFORE = re.compile(rf"\b(?:before|until|prior to|no later than)\s+({_DATE})", re.I)
 _AFTER = re.compile(rf"\b(?:after|later than)\s+({_DATE})", re.I)
 _SINCE = re.compile(rf"\b(?:since|from)\s+({_DATE})", re.I)

@@ -83,8 +83,14 @@ class Retriever:
             if index_dir is not None:
                 raise
             log(f"no index at {directory} yet; building it from the bundled corpus")
-            build_index(settings, index_dir=directory, embedder=embedder, model_problem=problem,
-                        progress=progress, log=log)
+            build_index(
+                settings,
+                index_dir=directory,
+                embedder=embedder,
+                model_problem=problem,
+                progress=progress,
+                log=log,
+            )
             reader = IndexReader.open(directory, verify_checksums=settings.index.verify_checksums)
         _check_model(reader, settings)
         return cls(reader, settings, embedder, index_dir=directory, model_problem=problem)
@@ -109,7 +115,9 @@ class Retriever:
             reader = IndexReader.open(self.index_dir, verify_checksums=self.settings.index.verify_checksums)
             _check_model(reader, self.settings)
         except QuotedeskError as exc:
-            _log.warning("new index version %s refused, still serving %s: %s", name, self._reader.version, exc)
+            _log.warning(
+                "new index version %s refused, still serving %s: %s", name, self._reader.version, exc
+            )
             return False
         self._reader = reader
         return True
@@ -131,7 +139,9 @@ class Retriever:
         reader = self._reader
         text = clean_question(query, self.settings.retrieval.max_question_chars)
         effective = self._mode(mode, reader)
-        allowed = _allowed(reader, Filters(outlets=_resolve_outlets(reader, outlets), since=since, until=until))
+        allowed = _allowed(
+            reader, Filters(outlets=_resolve_outlets(reader, outlets), since=since, until=until)
+        )
         vector = self._encode(text) if effective is not Mode.BM25 else None
         ranked = self._rank(reader, text, vector, effective, allowed, max(k, 1))
         return [_passage(reader, pid, score) for pid, score in ranked[:k]]
@@ -181,7 +191,9 @@ class Retriever:
     # --- internals ------------------------------------------------------------------------------
 
     def _mode(self, requested: Mode | str | None, reader: IndexReader) -> Mode:
-        mode = Mode.parse(requested) if isinstance(requested, str) else requested or self.settings.retrieval.mode
+        mode = (
+            Mode.parse(requested) if isinstance(requested, str) else requested or self.settings.retrieval.mode
+        )
         dense_ready = self.embedder is not None and reader.has_vectors
         if mode is Mode.BM25 or dense_ready:
             return mode
@@ -192,7 +204,8 @@ class Retriever:
 
     def _encode(self, text: str) -> npt.NDArray[np.float32]:
         assert self.embedder is not None
-        return self.embedder.encode([text])[0]
+        vector: npt.NDArray[np.float32] = self.embedder.encode([text])[0]
+        return vector
 
     def _rank(
         self,
@@ -213,8 +226,9 @@ class Retriever:
         if mode is not Mode.HYBRID:
             return lists[0]
         r = self.settings.retrieval
-        fused = reciprocal_rank_fusion([[pid for pid, _ in ranking] for ranking in lists],
-                                       [r.bm25_weight, r.dense_weight], r.rrf_k)
+        fused = reciprocal_rank_fusion(
+            [[pid for pid, _ in ranking] for ranking in lists], [r.bm25_weight, r.dense_weight], r.rrf_k
+        )
         return fused
 
 
@@ -292,6 +306,15 @@ def _allowed(reader: IndexReader, filters: Filters) -> npt.NDArray[np.int64] | N
 def _passage(reader: IndexReader, pid: int, score: float) -> Passage:
     article, start, end = reader.passage_span(pid)
     info = reader.articles[article]
-    return Passage(text=reader.article_text(article)[start:end], doc_id=info.doc_id, title=info.title,
-                   outlet=info.outlet, published=info.published, url=info.url, start=start, end=end,
-                   score=round(score, 6), passage_id=pid)
+    return Passage(
+        text=reader.article_text(article)[start:end],
+        doc_id=info.doc_id,
+        title=info.title,
+        outlet=info.outlet,
+        published=info.published,
+        url=info.url,
+        start=start,
+        end=end,
+        score=round(score, 6),
+        passage_id=pid,
+    )

@@ -33,16 +33,33 @@ class Value:
 
 
 _QUESTION_KINDS: tuple[tuple[re.Pattern[str], ValueKind], ...] = (
-    (re.compile(r"\bhow (?:long|much time)\b|\bfor how long\b|\bduration\b"
-                r"|\bhow many (?:seconds|minutes|hours|days|weeks|months|years)\b", re.I), ValueKind.DURATION),
-    (re.compile(r"\bhow much (?:money|did \w+ (?:cost|pay|spend))\b|\bhow much\b.*\b(?:cost|costs|pay|paid|spend|spent"
-                r"|worth|price|damage|fund\w*)\b|\bwhat (?:was|is|were) the (?:cost|price|value)\b", re.I), ValueKind.MONEY),
+    (
+        re.compile(
+            r"\bhow (?:long|much time)\b|\bfor how long\b|\bduration\b"
+            r"|\bhow many (?:seconds|minutes|hours|days|weeks|months|years)\b",
+            re.I,
+        ),
+        ValueKind.DURATION,
+    ),
+    (
+        re.compile(
+            r"\bhow much (?:money|did \w+ (?:cost|pay|spend))\b"
+            r"|\bhow much\b.*\b(?:cost|costs|pay|paid|spend|spent|worth|price|damage|fund\w*)\b"
+            r"|\bwhat (?:was|is|were) the (?:cost|price|value)\b",
+            re.I,
+        ),
+        ValueKind.MONEY,
+    ),
     (re.compile(r"\bhow many\b|\bnumber of\b|\bhow much\b", re.I), ValueKind.COUNT),
-    (re.compile(r"^\W*when\b|\bwhat (?:date|day)\b|\bwhich (?:date|day)\b|\bon what date\b", re.I), ValueKind.DATE),
+    (
+        re.compile(r"^\W*when\b|\bwhat (?:date|day)\b|\bwhich (?:date|day)\b|\bon what date\b", re.I),
+        ValueKind.DATE,
+    ),
 )
 # The words that ask for the value; they say nothing about the topic and are not searched for.
 QUESTION_PHRASE = re.compile(
-    r"\b(?:how (?:long|much time|many|much)|for how long|number of|what (?:date|day)|which (?:date|day)|when)\b",
+    r"\b(?:how (?:long|much time|many|much)|for how long|number of|what (?:date|day)|which (?:date|day)"
+    r"|when)\b",
     re.I,
 )
 _HEDGE = re.compile(
@@ -50,8 +67,10 @@ _HEDGE = re.compile(
     r"|more than|less than|at least|at most|up to|close to)\s+)$",
     re.I,
 )
-_MONTH = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
-          r"|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)")
+_MONTH = (
+    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
+    r"|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)"
+)
 _DATES = re.compile(
     rf"\b{_MONTH}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?(?!\d)"
     rf"|\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}(?:,?\s+\d{{4}})?\b"
@@ -153,7 +172,9 @@ def _is_date_part(text: str, start: int, end: int, value: float) -> bool:
     """A day of the month or a year is not a count."""
     if value.is_integer() and 1900 <= value <= 2100 and "," not in text[start:end]:
         return True
-    return bool(_MONTH_NEAR.search(text[max(0, start - 12) : start]) or _MONTH_NEAR.search(text[end : end + 12]))
+    return bool(
+        _MONTH_NEAR.search(text[max(0, start - 12) : start]) or _MONTH_NEAR.search(text[end : end + 12])
+    )
 
 
 def _dates(text: str) -> list[Value]:

@@ -1,0 +1,166 @@
+"""The index directory: atomic swap, failed builds, corruption, locking, model mismatch, update."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from config import Settings, load_settings
+from index import (
+    BuildError,
+    IndexCorruptError,
+    IndexMismatchError,
+    IndexNotFoundError,
+    IndexReader,
+    build_index,
+    current_version_name,
+)
+from index._store import writer_lock
+from retrieval import Retriever
+
+
+class CountingEmbedder:
+    """The real model, counting what it is asked to embed."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner, self.name, self.dimension, self.texts = inner, inner.name, inner.dimension, 0
+
+    def encode(self, texts: Any, *, progress: bool = False) -> Any:
+        self.texts += len(texts)
+        return self.inner.encode(texts)
+
+
+def _articles(folder: Path, count: int) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(count):
+        (folder / f"a{i}.txt").write_text(
+            f"Headline {i}\nArticle {i} says the meeting lasted {i + 1} hours.\n", encoding="utf-8"
+        )
+    return folder
+
+
+def test_rebuild_swaps_current_and_keeps_one_previous(
+    tmp_path: Path, settings: Settings, embedder: Any
+) -> None:
+    source, target = _articles(tmp_path / "src", 2), tmp_path / "idx"
+    names = [
+        build_index(settings, sources=[source], index_dir=target, embedder=embedder).version for _ in range(3)
+    ]
+    assert current_version_name(target) == names[-1]
+    assert sorted(p.name for p in target.glob("v-*")) == sorted(names[-2:])
+    assert not list(target.glob(".building-*"))
+
+
+def test_failed_build_leaves_last_good_index_serving(
+    tmp_path: Path, settings: Settings, embedder: Any
+) -> None:
+    target = tmp_path / "idx"
+    good = build_index(
+        settings, sources=[_articles(tmp_path / "src", 2)], index_dir=target, embedder=embedder
+    )
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "x.json").write_text("{", encoding="utf-8")
+    with pytest.raises(BuildError, match=r"x\.json: malformed JSON"):
+        build_index(settings, sources=[broken], index_dir=target, embedder=embedder)
+    assert current_version_name(target) == good.version
+    assert IndexReader.open(target).manifest["counts"]["articles"] == 2
+
+
+def test_stale_building_directory_is_invisible_and_cleaned(tmp_path: Path, settings: Settings) -> None:
+    target = tmp_path / "idx"
+    build_index(settings, sources=[_articles(tmp_path / "src", 1)], index_dir=target, embedder=None)
+    stale = target / ".building-dead"
+    stale.mkdir()
+    (stale / "manifest.json").write_text("half", encoding="utf-8")
+    assert IndexReader.open(target).manifest["counts"]["articles"] == 1
+    build_index(settings, sources=[tmp_path / "src"], index_dir=target, embedder=None)
+    assert not stale.exists()
+
+
+@pytest.mark.parametrize(
+    "victim", ["passages.npy", "texts.bin", "bm25_idf.npy", "dense.faiss", "articles.jsonl"]
+)
+@pytest.mark.parametrize("damage", ["truncate", "flip"])
+def test_corruption_is_detected_naming_the_file(
+    tmp_path: Path, seed_index: Path, victim: str, damage: str
+) -> None:
+    copy = tmp_path / "copy"
+    shutil.copytree(seed_index, copy)
+    path = next(copy.glob("v-*")) / victim
+    data = bytearray(path.read_bytes())
+    if damage == "truncate":
+        data = data[: len(data) // 2]
+    else:
+        data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(IndexCorruptError, match=victim.replace(".", r"\.")):
+        IndexReader.open(copy)
+
+
+def test_missing_index_and_bad_pointer(tmp_path: Path) -> None:
+    with pytest.raises(IndexNotFoundError, match="quotedesk index build"):
+        IndexReader.open(tmp_path / "nothing")
+    (tmp_path / "CURRENT").write_text("v-does-not-exist\n", encoding="utf-8")
+    with pytest.raises(IndexCorruptError, match="CURRENT"):
+        IndexReader.open(tmp_path)
+
+
+def test_second_writer_is_refused(tmp_path: Path, settings: Settings) -> None:
+    target = tmp_path / "idx"
+    with writer_lock(target), pytest.raises(BuildError, match="another build"):
+        build_index(settings, sources=[_articles(tmp_path / "src", 1)], index_dir=target, embedder=None)
+
+
+def test_index_from_another_model_is_refused(seed_index: Path) -> None:
+    other = load_settings(model={"name": "some/other-model"})
+    with pytest.raises(IndexMismatchError, match="built with the model"):
+        Retriever.load(seed_index, settings=other)
+
+
+def test_update_embeds_only_new_or_changed_and_drops_removed(
+    tmp_path: Path, settings: Settings, embedder: Any
+) -> None:
+    source, target = _articles(tmp_path / "src", 3), tmp_path / "idx"
+    build_index(settings, sources=[source], index_dir=target, embedder=embedder)
+    first = IndexReader.open(target)
+    old_vectors = np.asarray(first.passage_vectors).copy()
+
+    (source / "a0.txt").write_text(
+        "Headline 0\nArticle 0 now says the meeting lasted ninety minutes.\n", encoding="utf-8"
+    )
+    (source / "a2.txt").unlink()
+    (source / "a3.txt").write_text("Headline 3\nA new article.\n", encoding="utf-8")
+    counting = CountingEmbedder(embedder)
+    report = build_index(settings, sources=[source], index_dir=target, embedder=counting, previous=first)
+    assert (report.reused_articles, report.embedded_articles, report.removed_articles) == (1, 2, 1)
+    updated = IndexReader.open(target)
+    assert sorted(updated.doc_ids) == ["a0", "a1", "a3"]
+    # Only a0 and a3 were embedded: their passages and sentences, nothing of a1.
+    expected = sum(
+        len(updated.passages_of([updated.article_index(d)]))
+        + len(updated.article_sentences(updated.article_index(d)))  # type: ignore[arg-type]
+        for d in ("a0", "a3")
+    )
+    assert counting.texts == expected
+    a1_old, a1_new = first.article_index("a1"), updated.article_index("a1")
+    np.testing.assert_array_equal(
+        updated.passage_vectors[updated.passages_of([a1_new])],  # type: ignore[list-item]
+        old_vectors[first.passages_of([a1_old])],
+    )  # type: ignore[list-item]
+
+
+def test_manifest_records_what_the_issue_asks(seed_index: Path) -> None:
+    manifest = json.loads((next(seed_index.glob("v-*")) / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["format_version"] == 1
+    assert manifest["model"]["dimension"] == 384
+    assert manifest["chunking"]["max_tokens"] == 200 and manifest["chunking"]["overlap_sentences"] == 1
+    assert manifest["bm25"]["tokenizer"]["stemmer"] == "english"
+    assert len(manifest["articles"]) == 5 and all(len(h) == 64 for h in manifest["articles"].values())
+    assert all(len(f["sha256"]) == 64 for f in manifest["files"].values())
+    assert manifest["created_at"]

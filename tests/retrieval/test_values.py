@@ -1,0 +1,65 @@
+"""Which kind of value a question asks for, and the values a sentence states."""
+
+from __future__ import annotations
+
+import pytest
+
+from retrieval import ValueKind, find_values, question_kind
+from retrieval._question import QuestionError, clean_question, named_outlets, question_dates
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("How long did the talks last?", ValueKind.DURATION),
+        ("For how long did they meet?", ValueKind.DURATION),
+        ("How many bodies were exchanged?", ValueKind.COUNT),
+        ("When were the talks held?", ValueKind.DATE),
+        ("How much did the damage cost?", ValueKind.MONEY),
+        ("What did Russia propose?", None),
+    ],
+)
+def test_question_kind(question: str, kind: ValueKind | None) -> None:
+    assert question_kind(question) is kind
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "printed", "key"),
+    [
+        ("which lasted about an hour, reports claimed", ValueKind.DURATION, "about an hour", (3600,)),
+        ("The brief, roughly 90-minute session", ValueKind.DURATION, "roughly 90-minute", (5400,)),
+        ("End After Just One Hour: Report", ValueKind.DURATION, "Just One Hour", (3600,)),
+        ("the damage exceeds USD 2 billion, making", ValueKind.MONEY, "USD 2 billion", (2_000_000_000,)),
+        ("return of some 6,000 bodies", ValueKind.COUNT, "some 6,000", (6000.0,)),
+        ("In Istanbul, on June 3, 2025, the talks", ValueKind.DATE, "June 3, 2025", (6, 3)),
+        ("held on Monday, June 2nd, under", ValueKind.DATE, "June 2nd", (6, 2)),
+    ],
+)
+def test_find_values(text: str, kind: ValueKind, printed: str, key: tuple[object, ...]) -> None:
+    (value,) = find_values(text, kind)
+    assert (value.printed, value.key) == (printed, key)
+    assert text[value.start : value.end] == printed
+
+
+def test_days_and_years_are_not_counts() -> None:
+    assert find_values("On June 2, 2025 the talks began", ValueKind.COUNT) == []
+
+
+def test_named_outlets_and_dates() -> None:
+    outlets = ["The Verge", "TechCrunch", "Fortune"]
+    assert named_outlets("Did the Verge and TechCrunch agree?", outlets) == ["The Verge", "TechCrunch"]
+    assert named_outlets("a small fortune", outlets) == []
+    stated = question_dates("What did the article published on October 5, 2023 say?")
+    assert (str(stated.since), str(stated.until)) == ("2023-10-05", "2023-10-05")
+    month = question_dates("news published in November 2023")
+    assert (str(month.since), str(month.until)) == ("2023-11-01", "2023-11-30")
+    assert str(question_dates("reports after 2023-10-01").since) == "2023-10-02"
+    assert str(question_dates("reports before 2023-10-01").until) == "2023-09-30"
+
+
+def test_questions_are_cleaned_and_bounded() -> None:
+    assert clean_question("  How\x00 long\u202e did\n\tthey  meet? ", 100) == "How long did they meet?"
+    assert len(clean_question("a" * 10_000, 1000)) == 1000
+    for empty in ("", "   ", "\x00\x01", "?!"):
+        with pytest.raises(QuestionError, match="empty"):
+            clean_question(empty, 100)
