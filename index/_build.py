@@ -104,6 +104,8 @@ def build_index(
     ]
 
     dense = embedder is not None
+    if embedder is not None:
+        embedder.warm_up()
     model_info = {"name": embedder.name, "dimension": embedder.dimension} if embedder is not None else None
     reusable = _reusable(previous, model_info, chunking)
     with writer_lock(target):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -31,6 +32,10 @@ class Embedder(Protocol):
     name: str
     dimension: int
 
+    def warm_up(self) -> None:
+        """Load the model (idempotent); ``dimension`` is known afterwards."""
+        ...
+
     def encode(self, texts: Sequence[str], *, progress: bool = False) -> npt.NDArray[np.float32]: ...
 
 
@@ -55,12 +60,16 @@ class SentenceTransformerEmbedder:
         self.name = settings.name
         self._settings = settings
         self._model: Any = None
+        self._loading = threading.Lock()
         self.dimension = 0
 
     def warm_up(self) -> None:
         """Load the model; raises :class:`ModelUnavailableError` saying why it cannot be."""
-        if self._model is not None:
-            return
+        with self._loading:
+            if self._model is None:
+                self._load()
+
+    def _load(self) -> None:
         directory = model_dir(self._settings)
         if directory is None or not directory.is_dir():
             where = (

@@ -50,12 +50,14 @@ class Retriever:
         *,
         index_dir: Path | None = None,
         model_problem: str | None = None,
+        log: Callable[[str], None] = _log.warning,
     ) -> None:
         self._reader = reader
         self.settings = settings
         self.embedder = embedder
         self.index_dir = index_dir
         self.model_problem = model_problem
+        self._log = log
 
     @classmethod
     def load(
@@ -67,22 +69,23 @@ class Retriever:
         log: Callable[[str], None] = _log.info,
     ) -> Retriever:
         """Open ``index_dir`` (None: the configured index, built from the configured or bundled corpus
-        when it does not exist yet) and load the embedding model once."""
+        when it does not exist yet). The embedding model is loaded by :meth:`warm_up` or by the first
+        question that needs it, so BM25-only use never imports torch."""
         settings = settings or load_settings()
         directory = Path(index_dir).expanduser() if index_dir is not None else settings.index.dir
         embedder: SentenceTransformerEmbedder | None = SentenceTransformerEmbedder(settings.model)
         problem = None
-        try:
-            embedder.warm_up()  # type: ignore[union-attr]
-        except ModelUnavailableError as exc:
-            embedder, problem = None, str(exc)
-            log(f"{exc}; answering with BM25 only")
         try:
             reader = IndexReader.open(directory, verify_checksums=settings.index.verify_checksums)
         except IndexNotFoundError:
             if index_dir is not None:
                 raise
             log(f"no index at {directory} yet; building it from the bundled corpus")
+            try:
+                embedder.warm_up()  # type: ignore[union-attr]
+            except ModelUnavailableError as exc:
+                embedder, problem = None, str(exc)
+                log(f"{exc}; building a BM25-only index")
             build_index(
                 settings,
                 index_dir=directory,
@@ -93,15 +96,28 @@ class Retriever:
             )
             reader = IndexReader.open(directory, verify_checksums=settings.index.verify_checksums)
         _check_model(reader, settings)
-        return cls(reader, settings, embedder, index_dir=directory, model_problem=problem)
+        return cls(reader, settings, embedder, index_dir=directory, model_problem=problem, log=log)
 
     @property
     def reader(self) -> IndexReader:
         return self._reader
 
     def warm_up(self) -> None:
-        """Load what the first question would otherwise wait for."""
+        """Load what the first question would otherwise wait for: the model and the value parsers."""
+        self._dense_ready(self._reader)
         _values.warm_up()
+
+    def _dense_ready(self, reader: IndexReader) -> bool:
+        """Whether dense retrieval can run; loads the model the first time it is needed."""
+        if self.embedder is None or not reader.has_vectors:
+            return False
+        try:
+            self.embedder.warm_up()
+        except ModelUnavailableError as exc:
+            self.embedder, self.model_problem = None, str(exc)
+            self._log(f"{exc}; answering with BM25 only")
+            return False
+        return True
 
     def refresh(self) -> bool:
         """Switch to a newer version of the index if one was published; a broken one is refused and
@@ -194,8 +210,7 @@ class Retriever:
         mode = (
             Mode.parse(requested) if isinstance(requested, str) else requested or self.settings.retrieval.mode
         )
-        dense_ready = self.embedder is not None and reader.has_vectors
-        if mode is Mode.BM25 or dense_ready:
+        if mode is Mode.BM25 or self._dense_ready(reader):
             return mode
         if mode is Mode.DENSE:
             why = self.model_problem or f"the index at {reader.path} was built without vectors"

@@ -30,6 +30,9 @@ class CountingEmbedder:
     def __init__(self, inner: Any) -> None:
         self.inner, self.name, self.dimension, self.texts = inner, inner.name, inner.dimension, 0
 
+    def warm_up(self) -> None:
+        self.inner.warm_up()
+
     def encode(self, texts: Any, *, progress: bool = False) -> Any:
         self.texts += len(texts)
         return self.inner.encode(texts)

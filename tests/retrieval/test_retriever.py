@@ -121,3 +121,19 @@ def test_running_retriever_switches_to_a_rebuilt_index(
     good = live.reader.version
     (directory / "CURRENT").write_text("v-broken\n", encoding="utf-8")
     assert live.refresh() is False and live.reader.version == good
+
+
+def test_bm25_answers_never_import_torch(seed_index: Path) -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from retrieval import Retriever; "
+        f"r = Retriever.load({str(seed_index)!r}); "
+        "assert r.ask('How long did the talks last?', mode='bm25').answered; "
+        "assert 'torch' not in sys.modules, 'torch was imported'"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr
