@@ -1,7 +1,7 @@
 """The index directory: immutable version directories and an atomically replaced ``CURRENT`` pointer.
 
 <index dir>/CURRENT          name of the version readers use
-<index dir>/v-<time>-<id>/   one complete index (see FILES), never modified once named
+<index dir>/v-<seq>-<time>/  one complete index, never modified once named; seq orders them
 <index dir>/.building-<id>/  a version being written; invisible to readers
 <index dir>/.lock            held by the one process that writes
 """
@@ -145,8 +145,10 @@ def publish(index_dir: Path, building: Path, manifest: dict[str, Any]) -> str:
     for path in building.iterdir():
         _fsync(path)
     _fsync(building)
+    # Writers hold the lock, so the next sequence number is unique; it orders versions even when two
+    # builds finish within the same second.
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
-    name = f"{VERSION_PREFIX}{stamp}-{secrets.token_hex(3)}"
+    name = f"{VERSION_PREFIX}{_next_sequence(index_dir):08d}-{stamp}"
     os.rename(building, index_dir / name)
     _fsync(index_dir)
     pointer_tmp = index_dir / f"{POINTER}.{secrets.token_hex(4)}.tmp"
@@ -158,8 +160,22 @@ def publish(index_dir: Path, building: Path, manifest: dict[str, Any]) -> str:
     return name
 
 
+def _sequence(name: str) -> int:
+    try:
+        return int(name[len(VERSION_PREFIX) :].split("-", 1)[0])
+    except ValueError:
+        return -1
+
+
+def _next_sequence(index_dir: Path) -> int:
+    return 1 + max((_sequence(p.name) for p in index_dir.glob(VERSION_PREFIX + "*")), default=0)
+
+
 def _remove_old_versions(index_dir: Path, keep: str) -> None:
-    versions = sorted(p for p in index_dir.glob(VERSION_PREFIX + "*") if p.is_dir() and p.name != keep)
+    versions = sorted(
+        (p for p in index_dir.glob(VERSION_PREFIX + "*") if p.is_dir() and p.name != keep),
+        key=lambda p: _sequence(p.name),
+    )
     for old in versions[: max(0, len(versions) - KEEP_PREVIOUS)]:
         shutil.rmtree(old, ignore_errors=True)
 
