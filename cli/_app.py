@@ -21,8 +21,10 @@ app = typer.Typer(
 )
 index_app = typer.Typer(no_args_is_help=True, help="Build, update and inspect indexes.")
 config_app = typer.Typer(no_args_is_help=True, help="Inspect the settings.")
+feedback_app = typer.Typer(no_args_is_help=True, help="What users said of the bot's answers.")
 app.add_typer(index_app, name="index")
 app.add_typer(config_app, name="config")
+app.add_typer(feedback_app, name="feedback")
 
 # Exit statuses: 1 an error, 2 bad settings or usage, 3 built but some input was skipped.
 EXIT_ERROR = 1
@@ -217,6 +219,35 @@ def index_stats_command(
     reader = IndexReader.open(index or settings.index.dir, verify_checksums=settings.index.verify_checksums)
     stats = index_stats(reader)
     typer.echo(json.dumps(stats, ensure_ascii=False, indent=2) if as_json else render_stats(stats))
+
+
+@app.command("bot")
+def bot_command() -> None:
+    """Run the Telegram bot (long polling, or a webhook when QUOTEDESK_TELEGRAM_MODE=webhook)."""
+    from bot import run_bot
+
+    logging.getLogger().setLevel(logging.INFO)
+    logging.getLogger("quotedesk").setLevel(logging.INFO)
+    run_bot(_settings(), log=_note)
+
+
+@feedback_app.command("export")
+def feedback_export(
+    fmt: Annotated[str, typer.Option("--format", help="csv or json.")] = "csv",
+    output: Annotated[Path | None, typer.Option("--output", help="File to write (default: stdout).")] = None,
+) -> None:
+    """Write the 👍/👎 feedback users gave, with question, outlet and quote."""
+    from bot import FeedbackStore
+
+    store = FeedbackStore(_settings().telegram.feedback_db)
+    if fmt not in ("csv", "json"):
+        raise SettingsError(f"--format: unknown format {fmt!r}; valid formats: csv, json")
+    if output is None:
+        count = store.export(sys.stdout, fmt)
+    else:
+        with output.open("w", encoding="utf-8", newline="") as handle:
+            count = store.export(handle, fmt)
+    _note(f"exported {count} feedback row(s)")
 
 
 @config_app.command("show")

@@ -39,6 +39,21 @@ class Mode(enum.StrEnum):
             raise SettingsError(f"unknown mode {value!r}; valid modes: {valid}") from None
 
 
+class BotMode(enum.StrEnum):
+    """How the bot receives updates."""
+
+    POLLING = "polling"
+    WEBHOOK = "webhook"
+
+    @classmethod
+    def parse(cls, value: str) -> BotMode:
+        try:
+            return cls(value.strip().lower())
+        except ValueError:
+            valid = ", ".join(m.value for m in cls)
+            raise SettingsError(f"unknown bot mode {value!r}; valid modes: {valid}") from None
+
+
 def default_data_dir() -> Path:
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "quotedesk"
@@ -100,7 +115,33 @@ class RetrievalSettings(BaseModel):
 
 class TelegramSettings(BaseModel):
     token: SecretStr | None = None
+    # The Bot API server's root: Telegram's, a self-hosted one, or a local test server.
     api_url: str = "https://api.telegram.org"
+    mode: BotMode = BotMode.POLLING
+    # Webhook mode: where the bot listens, the public URL Telegram posts to, and the secret
+    # Telegram must send with every update.
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(default=8443, ge=1, le=65535)
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    # Users or chats allowed to use the bot; empty means everyone.
+    allowed_ids: list[int] = Field(default_factory=list)
+    admin_ids: list[int] = Field(default_factory=list)
+    state_file: Path = Field(default_factory=lambda: default_data_dir() / "bot-state.pickle")
+    feedback_db: Path = Field(default_factory=lambda: default_data_dir() / "feedback.sqlite3")
+    # A user sending more than flood_messages questions within flood_seconds is throttled.
+    flood_messages: int = Field(default=6, ge=1)
+    flood_seconds: float = Field(default=30.0, gt=0)
+
+    @field_validator("mode", mode="before")
+    @classmethod
+    def _parse_mode(cls, value: Any) -> Any:
+        return BotMode.parse(value) if isinstance(value, str) else value
+
+    @field_validator("api_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
 
 
 class Settings(BaseSettings):
@@ -129,8 +170,8 @@ class Settings(BaseSettings):
     def masked(self) -> dict[str, Any]:
         """The effective settings as plain data, secrets masked."""
         data: dict[str, Any] = self.model_dump(mode="json")
-        token = self.telegram.token
-        data["telegram"]["token"] = None if token is None else "**********"
+        for secret in ("token", "webhook_secret"):
+            data["telegram"][secret] = None if getattr(self.telegram, secret) is None else "**********"
         return data
 
 

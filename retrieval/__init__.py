@@ -5,17 +5,29 @@ answer = Retriever.load().ask("How long did the talks last?")
 """
 
 from retrieval._fusion import reciprocal_rank_fusion
-from retrieval._models import Answer, Discrepancy, DiscrepancyValue, Filters, OutletAnswer, Passage, Quote
+from retrieval._models import (
+    Answer,
+    Context,
+    Discrepancy,
+    DiscrepancyValue,
+    Filters,
+    OutletAnswer,
+    OutletSummary,
+    Passage,
+    Quote,
+)
 from retrieval._question import QuestionError
 from retrieval._retriever import Retriever
 from retrieval._values import ValueKind, find_values, question_kind
 
 __all__ = [
     "Answer",
+    "Context",
     "Discrepancy",
     "DiscrepancyValue",
     "Filters",
     "OutletAnswer",
+    "OutletSummary",
     "Passage",
     "QuestionError",
     "Quote",

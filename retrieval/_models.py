@@ -64,6 +64,27 @@ class Filters(BaseModel):
     until: dt.date | None = None
 
 
+class OutletSummary(BaseModel):
+    """What the index holds from one outlet."""
+
+    outlet: str
+    outlet_known: bool
+    articles: int
+    first: dt.date | None
+    last: dt.date | None
+
+
+class Context(BaseModel):
+    """A quote with the sentences printed around it: ``before + quote + after`` is verbatim."""
+
+    doc_id: str
+    title: str
+    outlet: str
+    before: str
+    quote: str
+    after: str
+
+
 class Answer(BaseModel):
     question: str
     mode: str

@@ -12,6 +12,7 @@ import numpy.typing as npt
 
 from config import Mode, QuotedeskError, Settings, load_settings
 from index import (
+    ArticleInfo,
     Embedder,
     IndexMismatchError,
     IndexNotFoundError,
@@ -20,6 +21,7 @@ from index import (
     SentenceTransformerEmbedder,
     build_index,
     current_version_name,
+    index_stats,
 )
 from retrieval import _values
 from retrieval._compose import (
@@ -30,7 +32,7 @@ from retrieval._compose import (
     score_sentences,
 )
 from retrieval._fusion import reciprocal_rank_fusion
-from retrieval._models import Answer, Filters, Passage
+from retrieval._models import Answer, Context, Filters, OutletSummary, Passage
 from retrieval._question import clean_question, named_outlets, question_dates
 
 _log = logging.getLogger("quotedesk.retrieval")
@@ -170,8 +172,13 @@ class Retriever:
         since: dt.date | None = None,
         until: dt.date | None = None,
         mode: Mode | str | None = None,
+        context: str | None = None,
     ) -> Answer:
-        """Quotes from each outlet that addresses ``question``, and the values they disagree on."""
+        """Quotes from each outlet that addresses ``question``, and the values they disagree on.
+
+        ``context`` is an earlier question a follow-up ("and what did Russia propose?") is read in
+        the light of: its topic joins the search, while the kind of value asked comes from
+        ``question`` alone."""
         self.refresh()
         reader = self._reader
         text = clean_question(question, self.settings.retrieval.max_question_chars)
@@ -184,7 +191,12 @@ class Retriever:
         allowed = _allowed(reader, filters)
         kind = _values.question_kind(text)
         topic = _values.question_topic(text, kind)
-        vector = self._encode(text) if effective is not Mode.BM25 else None
+        searched = text
+        if context:
+            earlier = clean_question(context, self.settings.retrieval.max_question_chars)
+            earlier_topic = _values.question_topic(earlier, _values.question_kind(earlier))
+            topic, searched = f"{earlier_topic} {topic}", f"{earlier_topic} {text}"
+        vector = self._encode(searched) if effective is not Mode.BM25 else None
         ranked = self._rank(reader, topic, vector, effective, allowed, self.settings.retrieval.candidates)
         sentences = list(dict.fromkeys(s for pid, _ in ranked for s in reader.passage_sentences(pid)))
         terms = _term_weights(reader, topic)
@@ -203,6 +215,55 @@ class Retriever:
             filters=filters,
             index_version=reader.version,
         )
+
+    def context(self, doc_id: str, start: int, end: int, *, sentences: int = 2) -> Context:
+        """The quote at ``[start, end)`` of ``doc_id`` with up to ``sentences`` sentences either side."""
+        reader = self._reader
+        article = reader.article_index(doc_id)
+        if article is None:
+            raise QuotedeskError(f"no article {doc_id!r} in index version {reader.version}")
+        text = reader.article_text(article)
+        if not 0 <= start < end <= len(text):
+            raise QuotedeskError(f"{doc_id}: offsets {start}-{end} are outside the article")
+        spans = [reader.sentence_span(s)[1:] for s in reader.article_sentences(article)]
+        before = [s for s in spans if s[1] <= start][-sentences:]
+        after = [s for s in spans if s[0] >= end][:sentences]
+        lo = before[0][0] if before else start
+        hi = after[-1][1] if after else end
+        info = reader.articles[article]
+        return Context(
+            doc_id=doc_id,
+            title=info.title,
+            outlet=info.outlet,
+            before=text[lo:start],
+            quote=text[start:end],
+            after=text[end:hi],
+        )
+
+    def outlets(self) -> list[OutletSummary]:
+        """Every outlet in the index with its article count and date range, most articles first."""
+        grouped: dict[str, list[ArticleInfo]] = {}
+        for info in self._reader.articles:
+            grouped.setdefault(info.outlet, []).append(info)
+        summaries = []
+        for outlet, infos in grouped.items():
+            dates = sorted(i.published for i in infos if i.published)
+            summaries.append(
+                OutletSummary(
+                    outlet=outlet,
+                    outlet_known=infos[0].outlet_known,
+                    articles=len(infos),
+                    first=dates[0] if dates else None,
+                    last=dates[-1] if dates else None,
+                )
+            )
+        return sorted(summaries, key=lambda s: (-s.articles, s.outlet))
+
+    def stats(self) -> dict[str, object]:
+        """What the current index version holds (as ``quotedesk index stats`` prints it)."""
+        stats = index_stats(self._reader)
+        stats["answer_mode"] = self._mode(None, self._reader).value
+        return stats
 
     # --- internals ------------------------------------------------------------------------------
 

@@ -1,0 +1,212 @@
+"""Handlers driven offline with hand-made updates; what would be sent is checked."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot import FeedbackStore
+from tests.bot.conftest import Send
+from tests.bot.fake_bot_api import BOT_USER, FakeBotApi, callback_update, mention_update, message_update
+from tests.bot.telegram_html import check_telegram_html
+
+QUESTION = "How long did the talks last?"
+
+
+def buttons(payload: dict[str, Any]) -> list[str]:
+    markup = payload.get("reply_markup") or {}
+    return [b["callback_data"] for row in markup.get("inline_keyboard", []) for b in row]
+
+
+async def test_commands_are_registered(send: Send, api: FakeBotApi) -> None:
+    (call,) = api.sent("setMyCommands")
+    names = {c["command"] for c in call["commands"]}
+    assert {"ask", "sources", "outlets", "since", "until", "about", "help"} <= names
+
+
+async def test_question_gets_quotes_discrepancy_and_buttons(send: Send, api: FakeBotApi) -> None:
+    await send(message_update(QUESTION))
+    assert api.sent("sendChatAction")[0]["action"] == "typing"
+    (reply,) = api.sent()
+    text = reply["text"]
+    check_telegram_html(text)
+    assert reply["parse_mode"] == "HTML"
+    assert "Outlets disagree on the duration" in text
+    assert "<b>about an hour</b>" in text and "<b>roughly 90-minute</b>" in text
+    assert text.count("<blockquote>") >= 4 and "prisoner exchange with Ukraine" not in text  # 002 left out
+    data = buttons(reply)
+    assert {d.split(":")[0] for d in data} == {"m", "c", "f"} and len(data) == 4 * 4
+
+
+async def test_each_button(send: Send, api: FakeBotApi, tmp_path: Path) -> None:
+    await send(message_update(QUESTION))
+    data = buttons(api.sent()[0])
+    context_button = next(d for d in data if d.startswith("c:"))
+    await send(callback_update(context_button))
+    context = api.sent()[-1]["text"]
+    check_telegram_html(context)
+    assert context.startswith("📄 <b>Context from 1.") and "<b>In the backdrop" in context
+    await send(callback_update(next(d for d in data if d.startswith("m:"))))
+    more = api.sent()[-1]["text"]
+    check_telegram_html(more)
+    assert more.startswith("➕ <b>More from 1.")
+    await send(callback_update(next(d for d in data if d.startswith("f:") and d.endswith(":1"))))
+    assert api.sent("answerCallbackQuery")[-1]["text"] == "Thanks, noted."
+    out = io.StringIO()
+    assert FeedbackStore(tmp_path / "feedback.sqlite3").export(out, "csv") == 1
+    (row,) = csv.DictReader(io.StringIO(out.getvalue()))
+    assert row["question"] == QUESTION and row["helpful"] == "1" and "about an hour" in row["quote"]
+
+
+async def test_unknown_or_stale_button(send: Send, api: FakeBotApi) -> None:
+    await send(callback_update("m:999:1"))
+    assert "too old" in api.sent("answerCallbackQuery")[-1]["text"]
+    await send(callback_update("garbage"))
+    assert not api.sent()
+
+
+async def test_follow_up_is_read_with_the_previous_question(send: Send, api: FakeBotApi) -> None:
+    await send(message_update(QUESTION))
+    await send(message_update("and what did Medinsky propose?"))
+    follow = api.sent()[-1]["text"]
+    check_telegram_html(follow)
+    assert "Medinsky" in follow and "two to three days" in follow
+
+
+async def test_reply_to_an_answer_asks_about_its_topic(send: Send, api: FakeBotApi) -> None:
+    await send(message_update("How many bodies were exchanged?"))
+    answer = api.sent()[-1]
+    replied = {
+        "message_id": 1000,
+        "date": 0,
+        "chat": {"id": 111, "type": "private"},
+        "from": BOT_USER,
+        "text": answer["text"],
+    }
+    await send(message_update("which outlets say 6,000?", reply_to=replied))
+    assert "6,000" in api.sent()[-1]["text"]
+
+
+async def test_groups_need_a_mention_a_reply_or_ask(send: Send, api: FakeBotApi) -> None:
+    await send(message_update(QUESTION, chat_id=-5, chat_type="group"))
+    assert not api.sent()
+    await send(mention_update(QUESTION, chat_id=-5, chat_type="group"))
+    await send(message_update(f"/ask {QUESTION}", chat_id=-5, chat_type="group"))
+    replies = api.sent(chat_id=-5)
+    assert len(replies) == 2 and all("about an hour" in r["text"] for r in replies)
+
+
+async def test_ask_without_a_question_explains(send: Send, api: FakeBotApi) -> None:
+    await send(message_update("/ask"))
+    assert "/ask How long did the talks last?" in api.sent()[-1]["text"]
+
+
+async def test_nothing_relevant_says_so(send: Send, api: FakeBotApi) -> None:
+    await send(message_update("What is the boiling point of tungsten?"))
+    text = api.sent()[-1]["text"]
+    check_telegram_html(text)
+    assert "No outlet in the index says anything about this" in text and "/sources" in text
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        "<b>bold</b><script>alert(1)</script> & talks",
+        "*bold* _it_ [link](http://x) `code` talks",
+        "How long did the talks last? " * 400,  # over 10,000 characters
+        "talks\x00\x01\x07\x1b[31m last",
+        "🕊️🇺🇦🇷🇺 How long did the talks last? 👍🏽",
+        "כמה זמן נמשכו השיחות؟ كم استغرقت المحادثات \u202e talks",
+        "\u200b\u200b",
+    ],
+)
+async def test_hostile_messages_get_well_formed_replies(send: Send, api: FakeBotApi, hostile: str) -> None:
+    await send(message_update(hostile))
+    (reply,) = api.sent()
+    check_telegram_html(reply["text"])
+    assert "<script>" not in reply["text"]
+
+
+async def test_commands(send: Send, api: FakeBotApi) -> None:
+    for command in ("/start", "/help", "/sources", "/about"):
+        await send(message_update(command))
+        check_telegram_html(api.sent()[-1]["text"])
+    texts = [m["text"] for m in api.sent()]
+    assert "/outlets" in texts[0] and "5 outlets in the index" in texts[2]
+    assert "5 articles from 5 outlets" in texts[3] and "hybrid" in texts[3]
+    await send(message_update("/since 2025-06-01"))
+    assert "on or after 2025-06-01" in api.sent()[-1]["text"]
+    await send(message_update(QUESTION))
+    assert "End After Just One Hour" in api.sent()[-1]["text"]  # only the dated seed remains
+    await send(message_update("/since off"))
+    await send(message_update("/until yesterday"))
+    assert "YYYY-MM-DD" in api.sent()[-1]["text"]
+
+
+async def test_outlets_menu_restricts_the_search(send: Send, api: FakeBotApi) -> None:
+    await send(message_update("/outlets"))
+    menu = api.sent()[-1]
+    data = buttons(menu)
+    assert data[-1] == "o:all" and len(data) == 6
+    labels = [b["text"] for row in menu["reply_markup"]["inline_keyboard"] for b in row]
+    stalemate = data[next(i for i, label in enumerate(labels) if "Stalemate" in label)]
+    await send(callback_update(stalemate))
+    assert api.sent("editMessageReplyMarkup")
+    await send(message_update(QUESTION))
+    text = api.sent()[-1]["text"]
+    assert "Stalemate" in text and "In the backdrop" not in text
+    await send(callback_update("o:all"))
+    await send(message_update(QUESTION))
+    assert "In the backdrop" in api.sent()[-1]["text"]
+
+
+@pytest.mark.parametrize("telegram_options", [{"allowed_ids": [7]}])
+async def test_allowlist_refuses_once_and_tells_nothing(send: Send, api: FakeBotApi) -> None:
+    await send(message_update(QUESTION))
+    await send(message_update("/sources"))
+    await send(callback_update("m:1:1"))
+    (refusal,) = api.sent()
+    assert "only the people its owner lets in" in refusal["text"]
+    await send(message_update(QUESTION, chat_id=7, user_id=7))
+    assert "about an hour" in api.sent(chat_id=7)[-1]["text"]
+
+
+@pytest.mark.parametrize("telegram_options", [{"flood_messages": 3, "flood_seconds": 600}])
+async def test_a_flooding_user_is_throttled_without_affecting_others(send: Send, api: FakeBotApi) -> None:
+    for _ in range(6):
+        await send(message_update("Where were the talks held?", user_id=111))
+    mine = [m["text"] for m in api.sent(chat_id=111)]
+    assert len(mine) == 4 and "please wait" in mine[-1]
+    await send(message_update("Where were the talks held?", chat_id=222, user_id=222))
+    assert "Ciragan" in api.sent(chat_id=222)[-1]["text"]
+
+
+@pytest.mark.parametrize("telegram_options", [{"admin_ids": [9]}])
+async def test_reload_is_for_admins(send: Send, api: FakeBotApi) -> None:
+    await send(message_update("/reload"))
+    assert "Only the bot's admins" in api.sent()[-1]["text"]
+    await send(message_update("/reload", chat_id=9, user_id=9))
+    assert "Still serving index v-" in api.sent(chat_id=9)[-1]["text"]
+
+
+async def test_errors_reach_the_handler_and_the_user(
+    send: Send,
+    api: FakeBotApi,
+    monkeypatch: pytest.MonkeyPatch,
+    retriever: Any,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(retriever, "ask", broken)
+    await send(message_update(QUESTION))
+    assert "something went wrong" in api.sent()[-1]["text"]
+    assert "disk on fire" in caplog.text
+    monkeypatch.undo()
+    await send(message_update(QUESTION))
+    assert "about an hour" in api.sent()[-1]["text"]
