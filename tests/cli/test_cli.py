@@ -11,13 +11,16 @@ from pathlib import Path
 
 import pytest
 
+# The installed console script, as a user runs it.
+QUOTEDESK = str(Path(sys.executable).with_name("quotedesk"))
+
 
 def run(
     *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
     full_env = {**os.environ, **(env or {})}
     return subprocess.run(
-        [sys.executable, "-m", "cli", *args],
+        [QUOTEDESK, *args],
         capture_output=True,
         text=True,
         env=full_env,
@@ -119,3 +122,25 @@ def test_config_show_masks_the_token() -> None:
     result = run("config", "show", env={"QUOTEDESK_TELEGRAM_TOKEN": "123456:SECRET-TOKEN"})
     assert result.returncode == 0
     assert "SECRET-TOKEN" not in result.stdout and "**********" in result.stdout
+
+
+def test_bot_without_token_names_the_setting() -> None:
+    result = run("bot", env={"QUOTEDESK_TELEGRAM_TOKEN": ""})
+    assert result.returncode == 2
+    assert "QUOTEDESK_TELEGRAM_TOKEN" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_feedback_export(tmp_path: Path) -> None:
+    from bot import FeedbackStore
+
+    database = tmp_path / "fb.sqlite3"
+    FeedbackStore(database).record(
+        chat_id=1, user_id=2, question="Q?", outlet="O", doc_id="d", quote="“q”", helpful=False
+    )
+    env = {"QUOTEDESK_TELEGRAM_FEEDBACK_DB": str(database)}
+    as_json = run("feedback", "export", "--format", "json", env=env)
+    assert as_json.returncode == 0 and json.loads(as_json.stdout)[0]["quote"] == "“q”"
+    out = tmp_path / "fb.csv"
+    assert run("feedback", "export", "--output", str(out), env=env).returncode == 0
+    assert out.read_text(encoding="utf-8").splitlines()[0].startswith("id,at,chat_id")
+    assert run("feedback", "export", "--format", "xml", env=env).returncode == 2
