@@ -80,12 +80,14 @@ def header_block(answer: Answer) -> str:
     lines = [f"❓ <b>{esc(_cut(answer.question, ECHO_CHARS))}</b>"]
     count = len(answer.outlets)
     lines.append(f"<i>{count} outlet{'s' if count != 1 else ''} · {answer.mode} search</i>")
+    numbers = {o.outlet: str(i) for i, o in enumerate(answer.outlets, start=1)}
     for discrepancy in answer.discrepancies:
-        lines.append(f"\n⚖️ <b>Outlets disagree on the {esc(discrepancy.kind)}:</b>")
-        for value in discrepancy.values:
-            printed = ", ".join(f"“{esc(p)}”" for p in value.printed)
-            n = len(value.outlets)
-            lines.append(f"• {printed}: {n} outlet{'s' if n != 1 else ''}")
+        sides = [
+            f"<b>“{esc(v.value)}”</b> (outlet{'s' if len(v.outlets) > 1 else ''} "
+            f"{', '.join(numbers[o] for o in v.outlets)})"
+            for v in discrepancy.values
+        ]
+        lines.append(f"⚖️ Outlets disagree on the {esc(discrepancy.kind)}: {' vs '.join(sides)}")
     return "\n".join(lines)
 
 

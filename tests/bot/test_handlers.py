@@ -35,7 +35,12 @@ async def test_question_gets_quotes_discrepancy_and_buttons(send: Send, api: Fak
     text = reply["text"]
     check_telegram_html(text)
     assert reply["parse_mode"] == "HTML"
-    assert "Outlets disagree on the duration" in text
+    summary = next(line for line in text.splitlines() if "Outlets disagree" in line)
+    assert (
+        summary == "⚖️ Outlets disagree on the duration: <b>“about an hour”</b> (outlets 1, 2, 4) vs "
+        "<b>“roughly 90-minute”</b> (outlet 3)"
+    )
+    assert text.index("Outlets disagree") < text.index("<blockquote>")
     assert "<b>about an hour</b>" in text and "<b>roughly 90-minute</b>" in text
     assert text.count("<blockquote>") >= 4 and "prisoner exchange with Ukraine" not in text  # 002 left out
     data = buttons(reply)
@@ -210,3 +215,27 @@ async def test_errors_reach_the_handler_and_the_user(
     monkeypatch.undo()
     await send(message_update(QUESTION))
     assert "about an hour" in api.sent()[-1]["text"]
+
+
+async def test_chosen_outlets_survive_a_restart(api: FakeBotApi, retriever: Any, tmp_path: Path) -> None:
+    from telegram import Update
+
+    from bot import build_application
+    from tests.bot.conftest import bot_settings
+    from tests.bot.fake_bot_api import RecordingRequest
+
+    async def session(*updates: dict[str, Any]) -> None:
+        app = build_application(bot_settings(tmp_path), retriever, request=RecordingRequest(api))
+        await app.initialize()
+        for number, update in enumerate(updates, start=1):
+            await app.process_update(Update.de_json({"update_id": number, **update}, app.bot))
+        await app.update_persistence()
+        await app.shutdown()
+
+    await session(message_update("/outlets"))
+    menu = api.sent()[-1]["reply_markup"]["inline_keyboard"]
+    stalemate = next(b["callback_data"] for row in menu for b in row if "Stalemate" in b["text"])
+    await session(callback_update(stalemate))
+    await session(message_update(QUESTION))  # a new application: the choice came back from disk
+    text = api.sent()[-1]["text"]
+    assert "Stalemate" in text and "In the backdrop" not in text
