@@ -7,7 +7,7 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -130,80 +130,58 @@ def retrieve(
         raise typer.Exit(EXIT_ERROR)
 
 
-def _embedder(settings: Settings) -> tuple[object | None, str | None]:
-    from index import ModelUnavailableError, SentenceTransformerEmbedder
+SourceOption = Annotated[list[Path] | None, typer.Option("--source", help="File or directory (repeatable).")]
 
-    embedder = SentenceTransformerEmbedder(settings.model)
+
+def _build(settings: Settings, sources: list[Path] | None, directory: Path, previous: Any, verb: str) -> None:
+    """Build (or, with ``previous``, update) and report; exit 3 when input files were skipped."""
+    from cli._render import render_build
+    from index import ModelUnavailableError, SentenceTransformerEmbedder, build_index
+
+    model = SentenceTransformerEmbedder(settings.model)
+    embedder: SentenceTransformerEmbedder | None = model
+    problem = None
     try:
-        embedder.warm_up()
+        model.warm_up()
     except ModelUnavailableError as exc:
+        embedder, problem = None, str(exc)
         _note(f"warning: {exc}; building a BM25-only index")
-        return None, str(exc)
-    return embedder, None
-
-
-@index_app.command("build")
-def index_build(
-    source: Annotated[
-        list[Path] | None, typer.Option("--source", help="File or directory (repeatable).")
-    ] = None,
-    index: IndexOption = None,
-) -> None:
-    """Build a new index from the sources and make it current."""
-    from cli._render import render_build
-    from index import build_index
-
-    settings = _settings()
-    embedder, problem = _embedder(settings)
-    report = build_index(
-        settings,
-        sources=source or None,
-        index_dir=index,
-        embedder=embedder,  # type: ignore[arg-type]
-        model_problem=problem,
-        progress=True,
-        log=_note,
-    )
-    typer.echo(render_build(report, "built"))
-    if report.skipped:
-        raise typer.Exit(EXIT_SKIPPED)
-
-
-@index_app.command("update")
-def index_update(
-    source: Annotated[
-        list[Path] | None, typer.Option("--source", help="File or directory (repeatable).")
-    ] = None,
-    index: IndexOption = None,
-) -> None:
-    """Embed only new or changed articles, drop removed ones, and make the result current."""
-    from cli._render import render_build
-    from index import IndexNotFoundError, IndexReader, build_index
-
-    settings = _settings()
-    directory = index or settings.index.dir
-    try:
-        previous: IndexReader | None = IndexReader.open(
-            directory, verify_checksums=settings.index.verify_checksums
-        )
-    except IndexNotFoundError:
-        previous = None
-        _note(f"no index at {directory} yet; building it in full")
-    sources = source or ([Path(p) for p in previous.manifest.get("sources", [])] if previous else None)
-    embedder, problem = _embedder(settings)
     report = build_index(
         settings,
         sources=sources or None,
         index_dir=directory,
-        embedder=embedder,  # type: ignore[arg-type]
+        embedder=embedder,
         model_problem=problem,
         previous=previous,
         progress=True,
         log=_note,
     )
-    typer.echo(render_build(report, "updated"))
+    typer.echo(render_build(report, verb))
     if report.skipped:
         raise typer.Exit(EXIT_SKIPPED)
+
+
+@index_app.command("build")
+def index_build(source: SourceOption = None, index: IndexOption = None) -> None:
+    """Build a new index from the sources and make it current."""
+    settings = _settings()
+    _build(settings, source, index or settings.index.dir, None, "built")
+
+
+@index_app.command("update")
+def index_update(source: SourceOption = None, index: IndexOption = None) -> None:
+    """Embed only new or changed articles, drop removed ones, and make the result current."""
+    from index import IndexNotFoundError, IndexReader
+
+    settings = _settings()
+    directory = index or settings.index.dir
+    previous: IndexReader | None = None
+    try:
+        previous = IndexReader.open(directory, verify_checksums=settings.index.verify_checksums)
+    except IndexNotFoundError:
+        _note(f"no index at {directory} yet; building it in full")
+    recorded = [Path(p) for p in previous.manifest.get("sources", [])] if previous else None
+    _build(settings, source or recorded, directory, previous, "updated")
 
 
 @index_app.command("stats")

@@ -75,7 +75,8 @@ class Retriever:
         question that needs it, so BM25-only use never imports torch."""
         settings = settings or load_settings()
         directory = Path(index_dir).expanduser() if index_dir is not None else settings.index.dir
-        embedder: SentenceTransformerEmbedder | None = SentenceTransformerEmbedder(settings.model)
+        model = SentenceTransformerEmbedder(settings.model)
+        embedder: SentenceTransformerEmbedder | None = model
         problem = None
         try:
             reader = IndexReader.open(directory, verify_checksums=settings.index.verify_checksums)
@@ -84,7 +85,7 @@ class Retriever:
                 raise
             log(f"no index at {directory} yet; building it from the bundled corpus")
             try:
-                embedder.warm_up()  # type: ignore[union-attr]
+                model.warm_up()
             except ModelUnavailableError as exc:
                 embedder, problem = None, str(exc)
                 log(f"{exc}; building a BM25-only index")
