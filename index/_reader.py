@@ -48,7 +48,16 @@ class IndexReader:
                 f"{FORMAT_VERSION}; rebuild with `quotedesk index build`"
             )
         verify_files(version, manifest, checksums=verify_checksums)
-        return cls(version, manifest)
+        reader = cls(version, manifest)
+        reader.load_all()
+        return reader
+
+    def load_all(self) -> None:
+        """Open every file now. A later build may delete this version's directory; what is open or
+        memory-mapped stays readable, so a long-running reader never finds a file gone."""
+        _ = self.bm25, self.bm25_tokenizer
+        if self.has_vectors:
+            _ = self.dense_index, self.passage_vectors, self.sentence_vectors
 
     # --- metadata -------------------------------------------------------------------------------
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import replace
@@ -23,6 +24,9 @@ ARTICLE_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSON_SUFFIXES
 MANIFEST_NAMES = ("manifest.yaml", "manifest.yml", "manifest.json")
 # Files larger than this are refused rather than read into memory.
 MAX_FILE_BYTES = 64 * 1024 * 1024
+# One article longer than this is not a news article (the longest in MultiHop-RAG has 71,034
+# characters); sentence-splitting it would stall the build, so it is skipped and reported.
+MAX_ARTICLE_CHARS = 1_000_000
 _MAX_JSON_DEPTH = 64
 
 _BODY_KEYS = ("body", "text", "content")
@@ -61,13 +65,21 @@ def read_articles(paths: Iterable[Path]) -> tuple[list[RawArticle], list[Problem
     for path in paths:
         meta = _manifest_for(path, manifests, problems).get(path.name, {})
         try:
-            for item in _read_file(path):
-                if isinstance(item, Problem):
-                    problems.append(item)
-                else:
-                    articles.append(_apply_manifest(item, meta))
+            items = list(_read_file(path))
         except _Skip as exc:
             problems.append(Problem(str(path), str(exc)))
+            continue
+        if not items:
+            problems.append(Problem(str(path), "no article records in the file"))
+        for item in items:
+            if isinstance(item, Problem):
+                problems.append(item)
+            elif len(item.body) > MAX_ARTICLE_CHARS:
+                where = str(path) if item.doc_id == path.stem else f"{path}: {item.doc_id}"
+                size = f"article of {len(item.body):,} characters; the limit is {MAX_ARTICLE_CHARS:,}"
+                problems.append(Problem(where, size))
+            else:
+                articles.append(_apply_manifest(item, meta))
     return _unique_ids(articles), problems
 
 
@@ -160,6 +172,9 @@ def _split_front_matter(path: Path, text: str) -> tuple[dict[str, Any], str]:
 
 def _from_html(path: Path, html: str) -> RawArticle:
     import trafilatura  # heavy (lxml and friends); only HTML sources need it
+
+    # It logs an ERROR for every page it cannot parse; the build reports those pages itself.
+    logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
 
     doc = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False, include_tables=False)
     data: dict[str, Any] = doc.as_dict() if doc is not None and hasattr(doc, "as_dict") else dict(doc or {})

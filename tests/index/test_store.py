@@ -167,3 +167,15 @@ def test_manifest_records_what_the_issue_asks(seed_index: Path) -> None:
     assert len(manifest["articles"]) == 5 and all(len(h) == 64 for h in manifest["articles"].values())
     assert all(len(f["sha256"]) == 64 for f in manifest["files"].values())
     assert manifest["created_at"]
+
+
+def test_an_open_version_keeps_serving_after_its_directory_is_deleted(
+    tmp_path: Path, seed_index: Path, settings: Settings
+) -> None:
+    copy = tmp_path / "copy"
+    shutil.copytree(seed_index, copy)
+    retriever = Retriever.load(copy, settings=settings)
+    retriever.index_dir = None  # pin this version: no refresh
+    shutil.rmtree(next(copy.glob("v-*")))
+    assert retriever.ask("How long did the talks last?").answered
+    assert retriever.search("Ciragan Palace", k=1, mode="bm25")[0].text
