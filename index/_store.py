@@ -123,6 +123,8 @@ def new_building_dir(index_dir: Path) -> Path:
     """A fresh directory for a version being written; stale ones from killed builds are removed first."""
     for stale in index_dir.glob(BUILDING_PREFIX + "*"):
         shutil.rmtree(stale, ignore_errors=True)
+    for stale_pointer in index_dir.glob(f"{POINTER}.*.tmp"):
+        stale_pointer.unlink(missing_ok=True)
     path = index_dir / f"{BUILDING_PREFIX}{secrets.token_hex(4)}"
     path.mkdir()
     return path
