@@ -25,6 +25,8 @@ from index._errors import BuildError, IndexCorruptError, IndexNotFoundError
 FORMAT_NAME = "quotedesk-index"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
+# The manifest holds every other file's checksum, and this one of its own content.
+MANIFEST_CHECKSUM = "manifest_sha256"
 POINTER = "CURRENT"
 LOCK = ".lock"
 BUILDING_PREFIX = ".building-"
@@ -98,8 +100,17 @@ def read_manifest(version: Path) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise IndexCorruptError(f"{path}: unreadable manifest ({exc}); rebuild the index") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
-        raise IndexCorruptError(f"{path}: not a quotedesk index manifest")
+        raise IndexCorruptError(f"{path}: not a quotedesk index manifest; rebuild the index")
+    if manifest.get(MANIFEST_CHECKSUM) != _manifest_digest(manifest):
+        raise IndexCorruptError(f"{path}: checksum does not match its content; rebuild the index")
     return manifest
+
+
+def _manifest_digest(manifest: dict[str, Any]) -> str:
+    """SHA-256 of the manifest's canonical JSON, its own checksum left out."""
+    content = {k: v for k, v in manifest.items() if k != MANIFEST_CHECKSUM}
+    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 @contextlib.contextmanager
@@ -143,6 +154,7 @@ def publish(index_dir: Path, building: Path, manifest: dict[str, Any]) -> str:
         for path in sorted(building.iterdir())
         if path.name != MANIFEST
     }
+    manifest[MANIFEST_CHECKSUM] = _manifest_digest(manifest)
     write_json(building / MANIFEST, manifest)
     for path in building.iterdir():
         _fsync(path)
