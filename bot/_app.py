@@ -17,6 +17,10 @@ from retrieval import Retriever
 
 # Retries after a 429 (Telegram's retry_after is honoured) before a send is given up.
 RATE_LIMIT_RETRIES = 3
+# Start-up calls are retried this often in polling mode, so a network blip while starting does not
+# stop the bot. (Not in webhook mode: python-telegram-bot 22.8's retry there runs after its webhook
+# server has left no running event loop, and crashes.)
+BOOTSTRAP_RETRIES = 5
 
 
 def bot_token(settings: Settings) -> str:
@@ -70,6 +74,9 @@ def build_application(
         builder = builder.persistence(PicklePersistence(filepath=settings.telegram.state_file))
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
+    else:
+        timeout = settings.telegram.request_timeout
+        builder = builder.read_timeout(timeout).write_timeout(timeout).connect_timeout(timeout)
     app = builder.build()
     QuoteDeskBot(retriever, settings, FeedbackStore(settings.telegram.feedback_db)).register(app)
     return app
@@ -107,4 +114,4 @@ def run_bot(settings: Settings, *, log: Any = _log.info) -> None:
             allowed_updates=Update.ALL_TYPES,
         )
     else:
-        app.run_polling(allowed_updates=Update.ALL_TYPES)
+        app.run_polling(allowed_updates=Update.ALL_TYPES, bootstrap_retries=BOOTSTRAP_RETRIES)

@@ -7,10 +7,12 @@ import datetime as dt
 import logging
 import math
 import re
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
 from telegram.constants import ChatAction, ChatType, MessageEntityType, ParseMode
+from telegram.error import BadRequest, NetworkError
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -59,6 +61,25 @@ REMEMBERED_ANSWERS = 20
 CONTEXT_CHARS = 500
 MAX_MENU_OUTLETS = 60
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+# A send that fails on the network (a 5xx, a timeout, a dropped connection) is tried again this
+# many times in all, waiting SEND_BACKOFF seconds, then twice that, and so on. 429s are the rate
+# limiter's to retry.
+SEND_ATTEMPTS = 5
+SEND_BACKOFF = 0.5
+T = TypeVar("T")
+
+
+async def with_retry(send: Callable[[], Awaitable[T]]) -> T:
+    for attempt in range(SEND_ATTEMPTS):
+        try:
+            return await send()
+        except BadRequest:  # our request is wrong; sending it again will not help
+            raise
+        except NetworkError:
+            if attempt == SEND_ATTEMPTS - 1:
+                raise
+            await asyncio.sleep(SEND_BACKOFF * 2**attempt)
+    raise AssertionError("unreachable")
 
 
 class QuoteDeskBot:
@@ -98,12 +119,11 @@ class QuoteDeskBot:
         if self.access.admits(user.id if user else None, chat.id if chat else None):
             return True
         if update.callback_query is not None:
-            await update.callback_query.answer()
+            await with_retry(update.callback_query.answer)
         if chat is not None and chat.id not in self._refused:
             self._refused.add(chat.id)
-            await context.bot.send_message(
-                chat.id, "Sorry, this bot answers only the people its owner lets in."
-            )
+            refusal = "Sorry, this bot answers only the people its owner lets in."
+            await with_retry(lambda: context.bot.send_message(chat.id, refusal))
         return False
 
     # --- questions ------------------------------------------------------------------------------
@@ -159,7 +179,10 @@ class QuoteDeskBot:
         state = _chat(context)
         if earlier is None and FOLLOW_UP.match(text):
             earlier = state.get("last_question")
-        await context.bot.send_chat_action(chat.id, ChatAction.TYPING)
+        try:
+            await with_retry(lambda: context.bot.send_chat_action(chat.id, ChatAction.TYPING))
+        except NetworkError:  # the indicator is a courtesy; the answer still goes out
+            _log.warning("could not show the typing indicator in chat %s", chat.id)
         try:
             answer = await asyncio.to_thread(
                 self.retriever.ask,
@@ -179,12 +202,14 @@ class QuoteDeskBot:
         state["last_question"] = asked
         answer_id = _remember(state, answer, asked)
         for part in answer_messages(answer, answer_id):
-            sent = await message.reply_text(
-                part.text,
-                parse_mode=ParseMode.HTML,
-                reply_markup=part.markup,
-                link_preview_options=_NO_PREVIEW,
-                do_quote=chat.type != ChatType.PRIVATE,
+            sent = await with_retry(
+                lambda part=part: message.reply_text(  # type: ignore[misc]
+                    part.text,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=part.markup,
+                    link_preview_options=_NO_PREVIEW,
+                    do_quote=chat.type != ChatType.PRIVATE,
+                )
             )
             by_message = state.setdefault("asked_by_message", {})
             by_message[sent.message_id] = asked
@@ -208,7 +233,9 @@ class QuoteDeskBot:
         except (ValueError, IndexError):
             outlet = None
         if stored is None or outlet is None:
-            await query.answer("That answer is too old for its buttons; please ask again.")
+            await with_retry(
+                lambda: query.answer("That answer is too old for its buttons; please ask again.")
+            )
             return
         number = int(parts[1])
         first = outlet["quotes"][0]
@@ -226,9 +253,9 @@ class QuoteDeskBot:
                 quote=first["text"],
                 helpful=parts[2] == "1",
             )
-            await query.answer("Thanks, noted.")
+            await with_retry(lambda: query.answer("Thanks, noted."))
             return
-        await query.answer()
+        await with_retry(query.answer)
         if kind == "c":
             found = await asyncio.to_thread(
                 self.retriever.context, first["doc_id"], first["start"], first["end"]
@@ -247,8 +274,10 @@ class QuoteDeskBot:
             text = more_message(number, outlet["outlet"], fresh[:2])
         else:
             return
-        await context.bot.send_message(
-            chat.id, text, parse_mode=ParseMode.HTML, link_preview_options=_NO_PREVIEW
+        await with_retry(
+            lambda: context.bot.send_message(
+                chat.id, text, parse_mode=ParseMode.HTML, link_preview_options=_NO_PREVIEW
+            )
         )
 
     # --- commands -------------------------------------------------------------------------------
@@ -339,12 +368,13 @@ class QuoteDeskBot:
             try:
                 name = menu[int(choice)]
             except (ValueError, IndexError):
-                await query.answer("That menu is out of date; send /outlets again.")
+                await with_retry(lambda: query.answer("That menu is out of date; send /outlets again."))
                 return
             chosen = [n for n in chosen if n != name] if name in chosen else [*chosen, name]
         state["outlets"] = chosen
-        await query.answer(f"Searching {len(chosen) or 'all'} outlet{'s' if len(chosen) != 1 else ''}.")
-        await query.edit_message_reply_markup(_outlet_keyboard(state))
+        searching = f"Searching {len(chosen) or 'all'} outlet{'s' if len(chosen) != 1 else ''}."
+        await with_retry(lambda: query.answer(searching))
+        await with_retry(lambda: query.edit_message_reply_markup(_outlet_keyboard(state)))
 
     # --- errors ---------------------------------------------------------------------------------
 
@@ -396,6 +426,12 @@ async def _reply(update: Update, text: str, markup: InlineKeyboardMarkup | None 
     message = update.effective_message
     if message is None:
         return None
-    return await message.reply_text(
-        text, parse_mode=ParseMode.HTML, reply_markup=markup, link_preview_options=_NO_PREVIEW, do_quote=False
+    return await with_retry(
+        lambda: message.reply_text(
+            text,
+            parse_mode=ParseMode.HTML,
+            reply_markup=markup,
+            link_preview_options=_NO_PREVIEW,
+            do_quote=False,
+        )
     )

@@ -14,8 +14,8 @@ import numpy.typing as npt
 
 from index._article import ArticleInfo
 from index._bm25 import Bm25Index, Bm25Tokenizer
-from index._errors import IndexCorruptError, IndexMismatchError
-from index._store import FORMAT_VERSION, read_manifest, resolve_version, verify_files
+from index._errors import IndexCorruptError
+from index._store import read_manifest, resolve_version, verify_files
 
 # Article texts decoded and kept at once; answers touch a few dozen articles.
 _TEXT_CACHE = 1024
@@ -42,11 +42,6 @@ class IndexReader:
         """Open the current version under ``index_dir`` (or ``index_dir`` itself if it is a version)."""
         version = resolve_version(index_dir)
         manifest = read_manifest(version)
-        if manifest.get("format_version") != FORMAT_VERSION:
-            raise IndexMismatchError(
-                f"{version}: index format {manifest.get('format_version')} is not the supported "
-                f"{FORMAT_VERSION}; rebuild with `quotedesk index build`"
-            )
         verify_files(version, manifest, checksums=verify_checksums)
         reader = cls(version, manifest)
         reader.load_all()

@@ -20,10 +20,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from index._errors import BuildError, IndexCorruptError, IndexNotFoundError
+from index._errors import BuildError, IndexCorruptError, IndexMismatchError, IndexNotFoundError
 
 FORMAT_NAME = "quotedesk-index"
-FORMAT_VERSION = 1
+# 2: versions named by sequence number, and the manifest checksums its own content.
+FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
 # The manifest holds every other file's checksum, and this one of its own content.
 MANIFEST_CHECKSUM = "manifest_sha256"
@@ -101,6 +102,11 @@ def read_manifest(version: Path) -> dict[str, Any]:
         raise IndexCorruptError(f"{path}: unreadable manifest ({exc}); rebuild the index") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
         raise IndexCorruptError(f"{path}: not a quotedesk index manifest; rebuild the index")
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise IndexMismatchError(
+            f"{path}: index format {manifest.get('format_version')} is not the supported {FORMAT_VERSION}; "
+            "rebuild it with `quotedesk index build`"
+        )
     if manifest.get(MANIFEST_CHECKSUM) != _manifest_digest(manifest):
         raise IndexCorruptError(f"{path}: checksum does not match its content; rebuild the index")
     return manifest

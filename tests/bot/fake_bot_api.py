@@ -6,8 +6,10 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
+import random
 import threading
 import time
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -81,7 +83,7 @@ class FakeBotApi:
 
     def handle(self, method: str, params: dict[str, Any]) -> Any:
         with self._changed:
-            self.calls.append((method, params))
+            self.calls.append((method, {**params, "_at": time.monotonic()}))
             self._changed.notify_all()
         if method == "getMe":
             return BOT_USER
@@ -170,14 +172,55 @@ class RecordingRequest(BaseRequest):
         return 200, json.dumps({"ok": True, "result": result}).encode()
 
 
+@dataclass
+class Faults:
+    """Failures to inject into the methods in ``methods``, each with its probability per call."""
+
+    error_500: float = 0.0
+    retry_429: float = 0.0
+    drop: float = 0.0  # close the connection without an answer
+    slow: float = 0.0  # answer after ``slow_seconds`` (the call is carried out: the client timed out)
+    slow_seconds: float = 3.0
+    methods: frozenset[str] = frozenset({"sendMessage", "sendChatAction", "answerCallbackQuery"})
+    seed: int = 7
+    injected: dict[str, int] = field(default_factory=lambda: {"500": 0, "429": 0, "drop": 0, "slow": 0})
+
+    def __post_init__(self) -> None:
+        self._rng = random.Random(self.seed)
+        self._lock = threading.Lock()
+
+    def draw(self, method: str) -> str | None:
+        if method not in self.methods:
+            return None
+        with self._lock:
+            roll = self._rng.random()
+            for kind, chance in (
+                ("500", self.error_500),
+                ("429", self.retry_429),
+                ("drop", self.drop),
+                ("slow", self.slow),
+            ):
+                if roll < chance:
+                    self.injected[kind] += 1
+                    return kind
+                roll -= chance
+        return None
+
+
 class FakeBotApiServer:
     """The fake API over HTTP on 127.0.0.1 and a free port, in a background thread."""
 
-    def __init__(self, api: FakeBotApi | None = None) -> None:
+    def __init__(
+        self, api: FakeBotApi | None = None, faults: Faults | None = None, *, keep_alive: bool = True
+    ) -> None:
         self.api = api or FakeBotApi()
+        self.faults = faults
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
+            # Keep-alive, as Telegram's servers, unless asked not to (see keep_alive).
+            protocol_version = "HTTP/1.1" if keep_alive else "HTTP/1.0"
+
             def log_message(self, *args: Any) -> None:
                 return None
 
@@ -195,6 +238,26 @@ class FakeBotApiServer:
 
             def _answer(self, raw: dict[str, Any]) -> None:
                 method = urlparse(self.path).path.rsplit("/", 1)[-1]
+                fault = outer.faults.draw(method) if outer.faults else None
+                if fault == "drop":
+                    self.close_connection = True
+                    return
+                if fault in ("500", "429"):
+                    payload_error: dict[str, Any] = (
+                        {"ok": False, "error_code": 500, "description": "Internal Server Error"}
+                        if fault == "500"
+                        else {
+                            "ok": False,
+                            "error_code": 429,
+                            "description": "Too Many Requests: retry after 1",
+                            "parameters": {"retry_after": 1},
+                        }
+                    )
+                    self._write(int(payload_error["error_code"]), payload_error)
+                    return
+                if fault == "slow":
+                    assert outer.faults is not None
+                    time.sleep(outer.faults.slow_seconds)
                 try:
                     status, payload = (
                         200,
@@ -202,6 +265,9 @@ class FakeBotApiServer:
                     )
                 except LookupError:
                     status, payload = 404, {"ok": False, "error_code": 404, "description": "Not Found"}
+                self._write(status, payload)
+
+            def _write(self, status: int, payload: dict[str, Any]) -> None:
                 data = json.dumps(payload).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -209,7 +275,14 @@ class FakeBotApiServer:
                 self.end_headers()
                 self.wfile.write(data)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            # The default backlog of 5 drops connections under a few hundred concurrent requests.
+            request_queue_size = 1024
+
+            def handle_error(self, request: Any, client_address: Any) -> None:
+                """A client that hung up (or a connection dropped on purpose) is not news."""
+
+        self.server = Server(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)

@@ -160,7 +160,7 @@ def test_update_embeds_only_new_or_changed_and_drops_removed(
 
 def test_manifest_records_what_the_issue_asks(seed_index: Path) -> None:
     manifest = json.loads((next(seed_index.glob("v-*")) / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["format_version"] == 1
+    assert manifest["format_version"] == 2
     assert manifest["model"]["dimension"] == 384
     assert manifest["chunking"]["max_tokens"] == 200 and manifest["chunking"]["overlap_sentences"] == 1
     assert manifest["bm25"]["tokenizer"]["stemmer"] == "english"
@@ -179,3 +179,15 @@ def test_an_open_version_keeps_serving_after_its_directory_is_deleted(
     shutil.rmtree(next(copy.glob("v-*")))
     assert retriever.ask("How long did the talks last?").answered
     assert retriever.search("Ciragan Palace", k=1, mode="bm25")[0].text
+
+
+def test_an_index_of_an_older_format_asks_for_a_rebuild(tmp_path: Path, seed_index: Path) -> None:
+    copy = tmp_path / "copy"
+    shutil.copytree(seed_index, copy)
+    manifest_path = next(copy.glob("v-*")) / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest["format_version"] = 1
+    del manifest["manifest_sha256"]
+    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(IndexMismatchError, match="format 1 is not the supported 2"):
+        IndexReader.open(copy)
