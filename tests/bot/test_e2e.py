@@ -144,6 +144,14 @@ def _webhook_conversation(tmp_path: Path, seed_index: Path, server: FakeBotApiSe
     )
     try:
         (registered,) = _await(server, process, "setWebhook", 1, STARTUP_SECONDS)
+        # python-telegram-bot registers the webhook before its server listens; Telegram retries, so do we.
+        deadline = time.monotonic() + 30
+        while True:
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            assert process.poll() is None and time.monotonic() < deadline, "webhook server never listened"
+            time.sleep(0.1)
         assert registered["url"] == url and registered["secret_token"] == "s3cret-webhook"
 
         def post(update: dict[str, Any], secret: str | None) -> int:
