@@ -22,6 +22,8 @@ app = typer.Typer(
 index_app = typer.Typer(no_args_is_help=True, help="Build, update and inspect indexes.")
 config_app = typer.Typer(no_args_is_help=True, help="Inspect the settings.")
 feedback_app = typer.Typer(no_args_is_help=True, help="What users said of the bot's answers.")
+eval_app = typer.Typer(no_args_is_help=True, help="Measure retrieval quality on benchmarks.")
+app.add_typer(eval_app, name="eval")
 app.add_typer(index_app, name="index")
 app.add_typer(config_app, name="config")
 app.add_typer(feedback_app, name="feedback")
@@ -133,7 +135,14 @@ def retrieve(
 SourceOption = Annotated[list[Path] | None, typer.Option("--source", help="File or directory (repeatable).")]
 
 
-def _build(settings: Settings, sources: list[Path] | None, directory: Path, previous: Any, verb: str) -> None:
+def _build(
+    settings: Settings,
+    sources: list[Path] | None,
+    directory: Path,
+    previous: Any,
+    verb: str,
+    echo: Any = typer.echo,
+) -> None:
     """Build (or, with ``previous``, update) and report; exit 3 when input files were skipped."""
     from cli._render import render_build
     from index import ModelUnavailableError, SentenceTransformerEmbedder, build_index
@@ -156,7 +165,7 @@ def _build(settings: Settings, sources: list[Path] | None, directory: Path, prev
         progress=True,
         log=_note,
     )
-    typer.echo(render_build(report, verb))
+    echo(render_build(report, verb))
     if report.skipped:
         raise typer.Exit(EXIT_SKIPPED)
 
@@ -226,6 +235,45 @@ def feedback_export(
         with output.open("w", encoding="utf-8", newline="") as handle:
             count = store.export(handle, fmt)
     _note(f"exported {count} feedback row(s)")
+
+
+@eval_app.command("multihop")
+def eval_multihop(
+    queries: Annotated[Path, typer.Option("--queries", help="MultiHopRAG.json (the questions).")],
+    corpus: Annotated[
+        Path | None, typer.Option("--corpus", help="corpus.json; indexed first if --index is empty.")
+    ] = None,
+    index: IndexOption = None,
+    split: Annotated[str, typer.Option("--split", help="dev (even positions), test (odd) or all.")] = "dev",
+    mode: ModeOption = None,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="Only the first N questions.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+) -> None:
+    """MultiHop-RAG's retrieval protocol: Hits@10, Hits@4, MAP@10, MRR@10, beside the paper's best rows."""
+    from tqdm import tqdm
+
+    from index import IndexNotFoundError, IndexReader
+    from retrieval import Retriever
+    from retrieval._evaluation import as_table, dump, evaluate, load_questions
+
+    settings = _settings()
+    directory = index or settings.index.dir
+    chosen = Mode.parse(mode) if mode else None
+    if corpus is not None:
+        try:
+            IndexReader.open(directory, verify_checksums=False)
+        except IndexNotFoundError:
+            _build(settings, [corpus], directory, None, "built", echo=_note)
+    questions = load_questions(queries, split)[:limit]
+    retriever = Retriever.load(directory, settings=settings, log=_note)
+    with tqdm(total=len(questions), desc=f"multihop {split}", unit="question", file=sys.stderr) as bar:
+
+        def rank(query: str) -> list[str]:
+            bar.update(1)
+            return [p.text for p in retriever.search(query, k=10, mode=chosen)]
+
+        report = evaluate(questions, rank, split)
+    typer.echo(json.dumps(dump(report), indent=2) if as_json else as_table(report))
 
 
 @config_app.command("show")

@@ -144,3 +144,45 @@ def test_feedback_export(tmp_path: Path) -> None:
     assert run("feedback", "export", "--output", str(out), env=env).returncode == 0
     assert out.read_text(encoding="utf-8").splitlines()[0].startswith("id,at,chat_id")
     assert run("feedback", "export", "--format", "xml", env=env).returncode == 2
+
+
+def test_eval_multihop_on_a_small_corpus(tmp_path: Path) -> None:
+    articles = [
+        {
+            "title": f"Story {i}",
+            "body": f"Paragraph about topic {i}.\nThe key fact number {i} is stated here.",
+            "source": f"Outlet {i % 3}",
+            "published_at": f"2023-10-0{i + 1}T00:00:00+00:00",
+        }
+        for i in range(6)
+    ]
+    questions = [
+        {
+            "query": f"What is key fact number {i}?",
+            "question_type": "inference_query",
+            "evidence_list": [{"fact": f"The key fact number {i} is stated here."}],
+        }
+        for i in range(6)
+    ]
+    questions.append({"query": "Unanswerable?", "question_type": "null_query", "evidence_list": []})
+    (tmp_path / "corpus.json").write_text(json.dumps(articles), encoding="utf-8")
+    (tmp_path / "q.json").write_text(json.dumps(questions), encoding="utf-8")
+    result = run(
+        "eval",
+        "multihop",
+        "--corpus",
+        str(tmp_path / "corpus.json"),
+        "--queries",
+        str(tmp_path / "q.json"),
+        "--index",
+        str(tmp_path / "idx"),
+        "--split",
+        "all",
+        "--mode",
+        "bm25",
+        "--json",
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["questions"] == 6 and report["overall"]["hits@10"] == 1.0
+    assert "paper: voyage-02 + bge-reranker-large" in report["paper"]
