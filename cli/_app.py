@@ -248,6 +248,10 @@ def eval_multihop(
     mode: ModeOption = None,
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="Only the first N questions.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+    answers: Annotated[
+        bool,
+        typer.Option("--answers", help="Also ask every question (null ones too) as a user would; slower."),
+    ] = False,
 ) -> None:
     """MultiHop-RAG's retrieval protocol: Hits@10, Hits@4, MAP@10, MRR@10, beside the paper's best rows."""
     from tqdm import tqdm
@@ -273,7 +277,24 @@ def eval_multihop(
             return [p.text for p in retriever.search(query, k=10, mode=chosen)]
 
         report = evaluate(questions, rank, split)
-    typer.echo(json.dumps(dump(report), indent=2) if as_json else as_table(report))
+    result = dump(report)
+    if answers:
+        from retrieval._evaluation import evaluate_answers
+
+        everything = load_questions(queries, split, include_null=True)[:limit]
+        with tqdm(total=len(everything), desc="asking", unit="question", file=sys.stderr) as bar:
+
+            def ask(query: str) -> Any:
+                bar.update(1)
+                return retriever.ask(query, mode=chosen)
+
+            result["answers"] = evaluate_answers(everything, ask).figures()
+    if as_json:
+        typer.echo(json.dumps(result, indent=2))
+    else:
+        typer.echo(as_table(report))
+        if answers:
+            typer.echo("\n".join(f"{name}: {value:.4f}" for name, value in result["answers"].items()))
 
 
 @config_app.command("show")

@@ -69,6 +69,7 @@ class Question:
     query: str
     kind: str
     facts: list[str]
+    outlets: list[str] = field(default_factory=list)  # the outlet of each fact
 
 
 @dataclass
@@ -87,8 +88,9 @@ class Report:
         }
 
 
-def load_questions(path: Path, split: str) -> list[Question]:
-    """Answerable questions of ``split``: dev = even 0-based positions, test = odd, all = both."""
+def load_questions(path: Path, split: str, *, include_null: bool = False) -> list[Question]:
+    """Questions of ``split`` (dev = even 0-based positions, test = odd, all = both); null questions
+    only with ``include_null``."""
     if split not in SPLITS:
         raise QuotedeskError(f"unknown split {split!r}; valid splits: {', '.join(SPLITS)}")
     try:
@@ -99,11 +101,57 @@ def load_questions(path: Path, split: str) -> list[Question]:
     for position, item in enumerate(data):
         if split != "all" and position % 2 != (0 if split == "dev" else 1):
             continue
-        facts = [e["fact"] for e in item.get("evidence_list", [])]
-        if item.get("question_type") == "null_query" or not facts:
+        evidence = item.get("evidence_list", [])
+        kind = item.get("question_type", "")
+        if not include_null and (kind == "null_query" or not evidence):
             continue
-        questions.append(Question(position, item["query"], item["question_type"], facts))
+        questions.append(
+            Question(
+                position,
+                item["query"],
+                kind,
+                [e["fact"] for e in evidence],
+                [e.get("source", "") for e in evidence],
+            )
+        )
     return questions
+
+
+@dataclass
+class AnswerReport:
+    """What users see: evidence whose outlet is quoted with the fact, and declines."""
+
+    evidence: int
+    evidence_quoted: int
+    answerable: int
+    answerable_declined: int
+    null: int
+    null_declined: int
+
+    def figures(self) -> dict[str, float]:
+        return {
+            "outlet_evidence_recall": round(self.evidence_quoted / max(1, self.evidence), 4),
+            "null_declined": round(self.null_declined / max(1, self.null), 4),
+            "answerable_wrongly_declined": round(self.answerable_declined / max(1, self.answerable), 4),
+        }
+
+
+def evaluate_answers(questions: Iterable[Question], ask: Callable[[str], Any]) -> AnswerReport:
+    """Ask each question as a user would; ``ask`` returns an :class:`~retrieval.Answer`."""
+    report = AnswerReport(0, 0, 0, 0, 0, 0)
+    for question in questions:
+        answer = ask(question.query)
+        if not question.facts:
+            report.null += 1
+            report.null_declined += not answer.answered
+            continue
+        report.answerable += 1
+        report.answerable_declined += not answer.answered
+        quoted = {o.outlet: [_squeeze(q.text) for q in o.quotes] for o in answer.outlets}
+        for fact, outlet in zip(question.facts, question.outlets, strict=True):
+            report.evidence += 1
+            report.evidence_quoted += any(_squeeze(fact) in text for text in quoted.get(outlet, []))
+    return report
 
 
 def evaluate(

@@ -50,3 +50,51 @@ def test_splits_and_null_questions(tmp_path: Path) -> None:
     assert [q.position for q in load_questions(path, "test")] == [1, 3]
     report = evaluate(load_questions(path, "all"), lambda query: [f"text f{query[1:]}"], "all")
     assert report.questions == 4 and report.overall["hits@10"] == 1.0 and report.overall["mrr@10"] == 1.0
+
+
+def test_outlet_evidence_recall_and_declines() -> None:
+    from retrieval import Answer, OutletAnswer, Quote
+    from retrieval._evaluation import Question, evaluate_answers
+
+    def answer(outlets: dict[str, str]) -> Answer:
+        return Answer(
+            question="q",
+            mode="bm25",
+            answered=bool(outlets),
+            discrepancies=[],
+            outlets=[
+                OutletAnswer(
+                    outlet=o,
+                    quotes=[
+                        Quote(
+                            text=t,
+                            doc_id="d",
+                            title="t",
+                            published=None,
+                            url=None,
+                            start=0,
+                            end=len(t),
+                            score=1.0,
+                        )
+                    ],
+                )
+                for o, t in outlets.items()
+            ],
+        )
+
+    replies = {
+        "two facts": answer({"A": "The first fact, quoted.", "B": "Something else."}),
+        "null": answer({}),
+        "declined": answer({}),
+    }
+    questions = [
+        Question(0, "two facts", "comparison_query", ["first fact", "second fact"], ["A", "B"]),
+        Question(1, "null", "null_query", [], []),
+        Question(2, "declined", "inference_query", ["x"], ["C"]),
+    ]
+    figures = evaluate_answers(questions, replies.__getitem__).figures()
+    assert figures == {
+        "outlet_evidence_recall": pytest.approx(1 / 3, abs=1e-4),
+        "null_declined": 1.0,
+        "answerable_wrongly_declined": 0.5,
+    }
