@@ -297,6 +297,20 @@ def eval_multihop(
             typer.echo("\n".join(f"{name}: {value:.4f}" for name, value in result["answers"].items()))
 
 
+@eval_app.command("seeds")
+def eval_seeds(
+    index: IndexOption = None,
+    mode: ModeOption = None,
+) -> None:
+    """The hand-written gold questions over the bundled seed corpus, per outlet."""
+    from retrieval import Retriever
+    from retrieval._evaluation import evaluate_seeds
+
+    retriever = Retriever.load(index, settings=_settings(), progress=True, log=_note)
+    chosen = Mode.parse(mode) if mode else None
+    typer.echo(json.dumps(evaluate_seeds(lambda q: retriever.ask(q, mode=chosen)), indent=2))
+
+
 @config_app.command("show")
 def config_show() -> None:
     """The effective settings (environment, .env and defaults), secrets masked."""

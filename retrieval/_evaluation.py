@@ -18,6 +18,8 @@ from typing import Any
 from config import QuotedeskError
 
 K = 10
+# Hand-written questions over the bundled seed corpus, with the quotes a careful reader expects.
+SEED_GOLD = Path(__file__).parent / "gold" / "seeds.yaml"
 # The paper's best rows (Table 5, with bge-reranker-large), for comparison.
 PAPER_ROWS = {
     "paper: voyage-02 + bge-reranker-large": {
@@ -203,4 +205,40 @@ def dump(report: Report) -> dict[str, Any]:
         "by_type": report.by_type,
         "counts": report.counts,
         "paper": PAPER_ROWS,
+    }
+
+
+def evaluate_seeds(ask: Callable[[str], Any], gold: Path = SEED_GOLD) -> dict[str, Any]:
+    """Per outlet, over the seed gold set: expected quotes found, unexpected outlets quoted, and
+    unanswerable questions declined. Outlets are named by the seed file numbers (000 ... 004)."""
+    import yaml
+
+    cases = yaml.safe_load(gold.read_text(encoding="utf-8"))
+    per_outlet: dict[str, dict[str, int]] = defaultdict(
+        lambda: {"expected": 0, "found": 0, "excluded": 0, "quoted": 0}
+    )
+    declined = unanswerable = 0
+    for case in cases:
+        answer = ask(case["question"])
+        quotes: dict[str, list[str]] = defaultdict(list)
+        for outlet in answer.outlets:
+            for quote in outlet.quotes:
+                quotes[quote.doc_id[:3]].append(quote.text)
+        if case.get("answered", True) is False:
+            unanswerable += 1
+            declined += not answer.answered
+        for doc, fragment in case.get("expect", {}).items():
+            per_outlet[doc]["expected"] += 1
+            per_outlet[doc]["found"] += any(fragment in text for text in quotes.get(doc, []))
+        for doc in case.get("exclude", []):
+            per_outlet[doc]["excluded"] += 1
+            per_outlet[doc]["quoted"] += doc in quotes
+    expected = sum(v["expected"] for v in per_outlet.values())
+    found = sum(v["found"] for v in per_outlet.values())
+    return {
+        "questions": len(cases),
+        "expected_quotes_found": f"{found}/{expected}",
+        "excluded_outlets_quoted": sum(v["quoted"] for v in per_outlet.values()),
+        "unanswerable_declined": f"{declined}/{unanswerable}",
+        "per_outlet": {k: dict(v) for k, v in sorted(per_outlet.items())},
     }

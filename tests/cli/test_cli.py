@@ -186,3 +186,15 @@ def test_eval_multihop_on_a_small_corpus(tmp_path: Path) -> None:
     report = json.loads(result.stdout)
     assert report["questions"] == 6 and report["overall"]["hits@10"] == 1.0
     assert "paper: voyage-02 + bge-reranker-large" in report["paper"]
+
+
+def test_eval_seeds(seed_index: Path) -> None:
+    result = run("eval", "seeds", "--index", str(seed_index))
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    found, expected = report["expected_quotes_found"].split("/")
+    assert (
+        found == expected
+        and report["excluded_outlets_quoted"] == 0
+        and report["unanswerable_declined"] == "2/2"
+    )

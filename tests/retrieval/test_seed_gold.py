@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
 from retrieval import Answer, Retriever
+from retrieval._evaluation import SEED_GOLD
 
-GOLD = yaml.safe_load((Path(__file__).parent / "seed_gold.yaml").read_text(encoding="utf-8"))
+GOLD = yaml.safe_load(SEED_GOLD.read_text(encoding="utf-8"))
 
 
 def _by_doc(answer: Answer) -> dict[str, list[str]]:
