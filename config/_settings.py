@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import enum
 import os
+import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -23,35 +24,32 @@ BUNDLED_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 MODEL_WINDOW_TOKENS = 256
 
 
-class Mode(enum.StrEnum):
+class Choice(enum.StrEnum):
+    """A setting with a few valid values; parsing a wrong one lists them."""
+
+    @classmethod
+    def parse(cls, value: str) -> Self:
+        try:
+            return cls(value.strip().lower())
+        except ValueError:
+            name = re.sub(r"(?<!^)(?=[A-Z])", " ", cls.__name__).lower()  # BotMode -> "bot mode"
+            valid = ", ".join(m.value for m in cls)
+            raise SettingsError(f"unknown {name} {value!r}; valid modes: {valid}") from None
+
+
+class Mode(Choice):
     """How passages are retrieved."""
 
     HYBRID = "hybrid"
     DENSE = "dense"
     BM25 = "bm25"
 
-    @classmethod
-    def parse(cls, value: str) -> Mode:
-        try:
-            return cls(value.strip().lower())
-        except ValueError:
-            valid = ", ".join(m.value for m in cls)
-            raise SettingsError(f"unknown mode {value!r}; valid modes: {valid}") from None
 
-
-class BotMode(enum.StrEnum):
+class BotMode(Choice):
     """How the bot receives updates."""
 
     POLLING = "polling"
     WEBHOOK = "webhook"
-
-    @classmethod
-    def parse(cls, value: str) -> BotMode:
-        try:
-            return cls(value.strip().lower())
-        except ValueError:
-            valid = ", ".join(m.value for m in cls)
-            raise SettingsError(f"unknown bot mode {value!r}; valid modes: {valid}") from None
 
 
 def default_data_dir() -> Path:

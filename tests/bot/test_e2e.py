@@ -8,7 +8,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -21,11 +20,9 @@ import pytest
 from tests.bot.conftest import TOKEN
 from tests.bot.fake_bot_api import FakeBotApiServer, callback_update, message_update
 from tests.bot.telegram_html import check_telegram_html
+from tests.commands import QUOTEDESK
 
 STARTUP_SECONDS = 120
-# The installed console script, as a user runs it (``python -m`` would put the working directory,
-# which holds a folder named ``index``, ahead of the packages).
-QUOTEDESK = str(Path(sys.executable).with_name("quotedesk"))
 
 
 def _free_port() -> int:

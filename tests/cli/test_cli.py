@@ -6,13 +6,11 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-# The installed console script, as a user runs it.
-QUOTEDESK = str(Path(sys.executable).with_name("quotedesk"))
+from tests.commands import QUOTEDESK
 
 
 def run(

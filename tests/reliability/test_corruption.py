@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,8 +11,8 @@ import pytest
 from config import Settings
 from index import IndexCorruptError, IndexReader, build_index
 from retrieval import Retriever
+from tests.commands import QUOTEDESK
 
-QUOTEDESK = str(Path(sys.executable).with_name("quotedesk"))
 FILES = sorted(
     [
         "article_offsets.npy",

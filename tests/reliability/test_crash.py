@@ -9,15 +9,14 @@ import random
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 from config import Settings
 from index import BUNDLED_CORPUS, IndexReader, current_version_name
 from retrieval import Retriever
+from tests.commands import QUOTEDESK
 
-QUOTEDESK = str(Path(sys.executable).with_name("quotedesk"))
 BUILD_TRIALS = 24  # BM25-only builds: fast, so kills land in every phase
 UPDATE_TRIALS = 8  # updates with the model: kills land while embedding and writing vectors
 RESULTS = (

@@ -6,7 +6,6 @@ import io
 import json
 import logging
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,8 +13,8 @@ import pytest
 from bot._app import protect_logs
 from config import load_settings
 from retrieval import QuestionError, Retriever
+from tests.commands import QUOTEDESK
 
-QUOTEDESK = str(Path(sys.executable).with_name("quotedesk"))
 TOKEN = "987654:SECRET-token-value"
 HOSTILE = [
     "<b>talks</b><script>alert(1)</script>",
