@@ -221,6 +221,12 @@ def passage_context(info: ArticleInfo, start: int) -> str:
     return "\n".join(parts)
 
 
+def indexed_text(info: ArticleInfo, text: str, start: int, end: int) -> str:
+    """What is embedded and put in BM25 for the passage ``text[start:end]``: its context, then it."""
+    context = passage_context(info, start)
+    return f"{context}\n{text[start:end]}" if context else text[start:end]
+
+
 def _write_texts_and_spans(building: Path, chunked: list[_Chunked]) -> None:
     offsets = np.zeros((len(chunked), 2), dtype=np.int64)
     passages: list[tuple[int, int, int, int, int]] = []
@@ -281,9 +287,7 @@ def _write_vectors(
         passage_rows.append(None)
         sentence_rows.append(None)
         info, text = item.article.info, item.article.text
-        for start, end, _f, _l in item.passages:
-            context = passage_context(info, start)
-            passage_texts.append(f"{context}\n{text[start:end]}" if context else text[start:end])
+        passage_texts.extend(indexed_text(info, text, start, end) for start, end, _f, _l in item.passages)
         sentence_texts.extend(text[s:e] for s, e in item.sentences)
     if reused:
         log(f"reusing vectors of {len(reused)} unchanged article(s)")
@@ -333,11 +337,10 @@ def _assemble(
 
 
 def _write_bm25(building: Path, chunked: list[_Chunked], tokenizer: Bm25Tokenizer, settings: Settings) -> Any:
-    corpus = []
+    corpus: list[list[str]] = []
     for item in chunked:
         info, text = item.article.info, item.article.text
-        for start, end, _f, _l in item.passages:
-            corpus.append(tokenizer(passage_context(info, start) + "\n" + text[start:end]))
+        corpus.extend(tokenizer(indexed_text(info, text, start, end)) for start, end, _f, _l in item.passages)
     bm25 = build_bm25(corpus, k1=settings.bm25.k1, b=settings.bm25.b, epsilon=settings.bm25.epsilon)
     vocabulary = sorted(bm25.vocabulary, key=bm25.vocabulary.__getitem__)
     (building / "bm25_vocab.json").write_text(json.dumps(vocabulary, ensure_ascii=False), encoding="utf-8")

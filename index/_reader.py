@@ -106,9 +106,11 @@ class IndexReader:
 
     def article_sentences(self, article: int) -> range:
         """The global sentence numbers of one article (sentences are stored article by article)."""
-        first = int(np.searchsorted(self.sentences[:, 0], article, side="left"))
-        last = int(np.searchsorted(self.sentences[:, 0], article, side="right"))
-        return range(first, last)
+        return _rows_of(self.sentences, article)
+
+    def article_passages(self, article: int) -> range:
+        """The passage numbers of one article (passages are stored article by article)."""
+        return _rows_of(self.passages, article)
 
     # --- search ---------------------------------------------------------------------------------
 
@@ -177,10 +179,10 @@ class IndexReader:
         i = self._by_id.get(info.doc_id)
         if i is None or self.articles[i].content_hash != info.content_hash or not self.has_vectors:
             return None
-        rows = np.flatnonzero(self.passage_article == i)
+        rows = self.article_passages(i)
         sentences = self.article_sentences(i)
         return (
-            np.asarray(self.passage_vectors[rows]),
+            np.asarray(self.passage_vectors[rows.start : rows.stop]),
             np.asarray(self.sentence_vectors[sentences.start : sentences.stop]),
         )
 
@@ -241,3 +243,10 @@ class IndexReader:
                 raise IndexCorruptError(
                     f"{self.path / name}: {found} rows where the manifest says {wanted}; rebuild"
                 )
+
+
+def _rows_of(table: Any, article: int) -> range:
+    """The rows of ``table`` (sorted by its first column, the article) that belong to ``article``."""
+    first = int(np.searchsorted(table[:, 0], article, side="left"))
+    last = int(np.searchsorted(table[:, 0], article, side="right"))
+    return range(first, last)

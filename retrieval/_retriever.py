@@ -293,7 +293,8 @@ class Retriever:
         allowed: npt.NDArray[np.int64] | None,
         depth: int,
     ) -> list[tuple[int, float]]:
-        depth = max(depth, self.settings.retrieval.candidates if mode is Mode.HYBRID else depth)
+        if mode is Mode.HYBRID:  # fusion needs both lists deep enough to overlap
+            depth = max(depth, self.settings.retrieval.candidates)
         lists: list[list[tuple[int, float]]] = []
         if mode in (Mode.BM25, Mode.HYBRID):
             lists.append(_bm25_top(reader, text, allowed, depth))
