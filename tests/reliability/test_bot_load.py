@@ -79,7 +79,10 @@ def test_hundred_users_through_faults(tmp_path: Path, seed_index: Path) -> None:
     assert not missing, f"{len(missing)} questions never answered, e.g. {missing[:5]}"
     answered = {int(m.group(1)) for t in flooder if (m := ASKED.match(t))}
     # Updates are handled concurrently, so which 25 pass the guard is not fixed; that 25 do is.
-    assert len(answered) == FLOOD_LIMIT and sum("please wait" in t for t in flooder) == 1
+    # The guard warns once; a send that timed out after the server took it is sent again (at least
+    # once delivery, as for the answers above), so one notice may arrive twice, word for word.
+    notices = [t for t in flooder if "please wait" in t]
+    assert len(answered) == FLOOD_LIMIT and notices and len(set(notices)) == 1
     for reply in server.api.sent()[:200]:
         check_telegram_html(reply["text"])
     latencies = sorted(first_reply[key] - pushed[key] for key in pushed)
@@ -94,7 +97,8 @@ def test_hundred_users_through_faults(tmp_path: Path, seed_index: Path) -> None:
         "p50_reply_s": round(statistics.median(latencies), 2),
         "p95_reply_s": round(latencies[int(0.95 * len(latencies)) - 1], 2),
         "flooder_answers": len(answered),
-        "flooder_notices": 1,
+        "flooder_notices": len(set(notices)),
+        "flooder_notice_deliveries": len(notices),
     }
     print(f"\nbot load: {summary}")
     if RESULTS:
