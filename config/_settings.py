@@ -92,11 +92,19 @@ class BM25Settings(BaseModel):
 
 class RetrievalSettings(BaseModel):
     mode: Mode = Mode.HYBRID
-    rrf_k: int = Field(default=60, ge=1)
-    dense_weight: float = Field(default=1.0, ge=0)
+    # Weights of the signals summed over candidate passages (each max-normalised): the question's
+    # BM25 score, its clauses' best BM25 score, the passage's cosine similarity to the question, the
+    # best similarity of any of its sentences to any clause, and a bonus for articles published on a
+    # day the question names. Tuned on MultiHop-RAG's dev split (docs/quality.md).
     bm25_weight: float = Field(default=1.0, ge=0)
-    # How many passages each retriever hands to fusion, and fusion to answer composition.
-    candidates: int = Field(default=40, ge=1, le=10_000)
+    clause_bm25_weight: float = Field(default=1.0, ge=0)
+    dense_weight: float = Field(default=1.0, ge=0)
+    clause_dense_weight: float = Field(default=1.0, ge=0)
+    named_day_weight: float = Field(default=1.0, ge=0)
+    # How many passages BM25 and the vector index each propose for fusion.
+    candidates: int = Field(default=100, ge=1, le=10_000)
+    # How many fused passages an answer's sentences are chosen from.
+    answer_passages: int = Field(default=40, ge=1, le=10_000)
     quotes_per_outlet: int = Field(default=2, ge=1, le=10)
     # An outlet is quoted when its best sentence scores at least min_score and at least
     # relative_score times the best outlet's.
@@ -163,8 +171,9 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _check_weights(self) -> Settings:
-        if self.retrieval.dense_weight == 0 and self.retrieval.bm25_weight == 0:
-            raise ValueError("retrieval.dense_weight and retrieval.bm25_weight cannot both be 0")
+        r = self.retrieval
+        if r.bm25_weight == r.clause_bm25_weight == r.dense_weight == r.clause_dense_weight == 0:
+            raise ValueError("the retrieval weights (bm25, clause_bm25, dense, clause_dense) cannot all be 0")
         return self
 
     def masked(self) -> dict[str, Any]:

@@ -176,6 +176,27 @@ class Bm25Index:
             scores[docs] += repeats * self.idf[term] * (tf * (self.k1 + 1) / (tf + norm[docs]))
         return scores
 
+    def scores_for(self, query_tokens: Sequence[str], docs: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+        """:meth:`scores` of ``docs`` only (ascending passage numbers), without touching the rest:
+        each term's postings are sorted by passage, so a binary search finds the candidates in them."""
+        scores = np.zeros(docs.shape[0], dtype=np.float64)
+        if not docs.shape[0]:
+            return scores
+        norm = self.k1 * (1 - self.b + self.b * self.doc_lengths[docs].astype(np.float64) / self.avgdl)
+        for token, repeats in Counter(query_tokens).items():
+            term = self.vocabulary.get(token)
+            if term is None:
+                continue
+            lo, hi = int(self.indptr[term]), int(self.indptr[term + 1])
+            if hi == lo:
+                continue
+            postings = self.docs[lo:hi]
+            at = np.minimum(np.searchsorted(postings, docs), hi - lo - 1)
+            present = postings[at] == docs
+            tf = np.where(present, self.tfs[lo:hi][at], 0.0).astype(np.float64)
+            scores += repeats * self.idf[term] * (tf * (self.k1 + 1) / (tf + norm))
+        return scores
+
 
 def build_bm25(corpus: Sequence[Sequence[str]], *, k1: float, b: float, epsilon: float) -> Bm25Index:
     """Statistics from rank-bm25's ``BM25Okapi`` (idf with its epsilon floor), stored as arrays."""

@@ -4,7 +4,6 @@ from retrieval import Retriever
 answer = Retriever.load().ask("How long did the talks last?")
 """
 
-from retrieval._fusion import reciprocal_rank_fusion
 from retrieval._models import (
     Answer,
     Context,
@@ -35,5 +34,4 @@ __all__ = [
     "ValueKind",
     "find_values",
     "question_kind",
-    "reciprocal_rank_fusion",
 ]

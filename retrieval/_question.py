@@ -26,6 +26,7 @@ _BEFORE = re.compile(rf"\b(?:before|until|prior to|no later than)\s+({_DATE})", 
 _AFTER = re.compile(rf"\b(?:after|later than)\s+({_DATE})", re.I)
 _SINCE = re.compile(rf"\b(?:since|from)\s+({_DATE})", re.I)
 _MONTH_ONLY = re.compile(rf"^{_MONTH}\s+\d{{4}}$", re.I)
+_ANY_DATE = re.compile(_DATE, re.I)
 
 
 class QuestionError(QuotedeskError):
@@ -73,6 +74,19 @@ def question_dates(question: str) -> DateRange:
     if match := _SINCE.search(question):
         since = _bounds(match.group(1))[0]
     return DateRange(since, until)
+
+
+def mentioned_days(question: str) -> list[dt.date]:
+    """Every day the question names ("the TechCrunch report on October 7, 2023"), in order; a month
+    alone names no day."""
+    days = []
+    for match in _ANY_DATE.finditer(question):
+        if _MONTH_ONLY.match(match.group(0).strip()):
+            continue
+        first, last = _bounds(match.group(0))
+        if first is not None and first == last and first not in days:
+            days.append(first)
+    return days
 
 
 def _bounds(text: str) -> tuple[dt.date | None, dt.date | None]:

@@ -24,6 +24,7 @@ from index import (
     index_stats,
 )
 from retrieval import _values
+from retrieval._clauses import question_clauses
 from retrieval._compose import (
     discrepancies,
     group_by_outlet,
@@ -31,9 +32,10 @@ from retrieval._compose import (
     rescore_by_value_clause,
     score_sentences,
 )
-from retrieval._fusion import reciprocal_rank_fusion
+from retrieval._fusion import cover_outlets
 from retrieval._models import Answer, Context, Filters, OutletSummary, Passage
-from retrieval._question import clean_question, named_outlets, question_dates
+from retrieval._question import clean_question, mentioned_days, named_outlets, question_dates
+from retrieval._ranking import Query, rank
 
 _log = logging.getLogger("quotedesk.retrieval")
 # Without vectors a sentence scores by the share of the question's terms it holds; an outlet is
@@ -161,8 +163,14 @@ class Retriever:
         allowed = _allowed(
             reader, Filters(outlets=_resolve_outlets(reader, outlets), since=since, until=until)
         )
-        vector = self._encode(text) if effective is not Mode.BM25 else None
-        ranked = self._rank(reader, text, vector, effective, allowed, max(k, 1))
+        named = [] if outlets else named_outlets(text, _known_outlets(reader))
+        asked = self._query(text, text, effective, named)
+        ranked = rank(reader, asked, effective, allowed, self.settings.retrieval)
+        if named:
+            outlet_of = reader.articles
+            ranked = cover_outlets(
+                ranked, lambda pair: outlet_of[reader.passage_article[pair[0]]].outlet, named
+            )
         return [_passage(reader, pid, score) for pid, score in ranked[:k]]
 
     def ask(
@@ -197,11 +205,13 @@ class Retriever:
             earlier = clean_question(context, self.settings.retrieval.max_question_chars)
             earlier_topic = _values.question_topic(earlier, _values.question_kind(earlier))
             topic, searched = f"{earlier_topic} {topic}", f"{earlier_topic} {text}"
-        vector = self._encode(searched) if effective is not Mode.BM25 else None
-        ranked = self._rank(reader, topic, vector, effective, allowed, self.settings.retrieval.candidates)
+        query = self._query(topic, searched, effective, chosen or [])
+        ranked = rank(reader, query, effective, allowed, self.settings.retrieval)[
+            : self.settings.retrieval.answer_passages
+        ]
         sentences = list(dict.fromkeys(s for pid, _ in ranked for s in reader.passage_sentences(pid)))
         terms = _term_weights(reader, topic)
-        use_vectors = vector if effective is not Mode.BM25 else None
+        use_vectors = query.vector if effective is not Mode.BM25 else None
         scored = score_sentences(reader, sentences, terms, use_vectors, kind)
         if kind is not None and use_vectors is not None and self.embedder is not None:
             scored = rescore_by_value_clause(scored, use_vectors, self.embedder.encode)
@@ -279,35 +289,18 @@ class Retriever:
             raise QuotedeskError(f"dense mode is unavailable: {why}; use --mode bm25 or hybrid")
         return Mode.BM25
 
-    def _encode(self, text: str) -> npt.NDArray[np.float32]:
-        assert self.embedder is not None
-        vector: npt.NDArray[np.float32] = self.embedder.encode([text])[0]
-        return vector
-
-    def _rank(
-        self,
-        reader: IndexReader,
-        text: str,
-        vector: npt.NDArray[np.float32] | None,
-        mode: Mode,
-        allowed: npt.NDArray[np.int64] | None,
-        depth: int,
-    ) -> list[tuple[int, float]]:
-        if mode is Mode.HYBRID:  # fusion needs both lists deep enough to overlap
-            depth = max(depth, self.settings.retrieval.candidates)
-        lists: list[list[tuple[int, float]]] = []
-        if mode in (Mode.BM25, Mode.HYBRID):
-            lists.append(_bm25_top(reader, text, allowed, depth))
-        if mode in (Mode.DENSE, Mode.HYBRID) and vector is not None:
-            ids, scores = reader.dense_search(vector, depth, allowed)
-            lists.append([(int(i), float(s)) for i, s in zip(ids, scores, strict=True)])
-        if mode is not Mode.HYBRID:
-            return lists[0]
-        r = self.settings.retrieval
-        fused = reciprocal_rank_fusion(
-            [[pid for pid, _ in ranking] for ranking in lists], [r.bm25_weight, r.dense_weight], r.rrf_k
-        )
-        return fused
+    def _query(self, text: str, searched: str, mode: Mode, outlets: list[str]) -> Query:
+        """``text`` is what BM25 searches; ``searched`` (the text with any earlier question's topic)
+        is what is embedded, in one batch with its clauses."""
+        clauses = question_clauses(searched)
+        vector = clause_vectors = None
+        if mode is not Mode.BM25:
+            assert self.embedder is not None
+            # The whole question joins its clauses for sentence matching: a short fragment such as
+            # a name ("Ciragan Palace") is no clause of its own.
+            vectors = self.embedder.encode([searched, *(c for c in clauses if c != searched)])
+            vector, clause_vectors = vectors[0], vectors
+        return Query(text, clauses, vector, clause_vectors, mentioned_days(searched), outlets)
 
 
 def _check_model(reader: IndexReader, settings: Settings) -> None:
@@ -318,22 +311,6 @@ def _check_model(reader: IndexReader, settings: Settings) -> None:
             f"is {settings.model.name!r}; rebuild it with `quotedesk index build`, or set "
             f"QUOTEDESK_MODEL_NAME={built_with}"
         )
-
-
-def _bm25_top(
-    reader: IndexReader, text: str, allowed: npt.NDArray[np.int64] | None, depth: int
-) -> list[tuple[int, float]]:
-    scores = reader.bm25.scores(reader.bm25_tokenizer(text))
-    if allowed is not None:
-        mask = np.full(scores.shape, -np.inf)
-        mask[allowed] = 0.0
-        scores = scores + mask
-    depth = min(depth, scores.shape[0])
-    if depth <= 0:
-        return []
-    top = np.argpartition(-scores, depth - 1)[:depth]
-    top = top[np.lexsort((top, -scores[top]))]
-    return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
 
 
 def _term_weights(reader: IndexReader, text: str) -> dict[str, float]:

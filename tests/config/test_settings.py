@@ -11,12 +11,12 @@ from config import Mode, SettingsError, load_settings
 
 def test_environment_maps_to_groups(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("QUOTEDESK_INDEX_DIR", str(tmp_path / "i"))
-    monkeypatch.setenv("QUOTEDESK_RETRIEVAL_RRF_K", "10")
+    monkeypatch.setenv("QUOTEDESK_RETRIEVAL_CLAUSE_BM25_WEIGHT", "0.5")
     monkeypatch.setenv("QUOTEDESK_RETRIEVAL_MODE", "BM25")
     monkeypatch.setenv("QUOTEDESK_TELEGRAM_TOKEN", "1:abc")
     settings = load_settings()
     assert settings.index.dir == tmp_path / "i"
-    assert settings.retrieval.rrf_k == 10 and settings.retrieval.mode is Mode.BM25
+    assert settings.retrieval.clause_bm25_weight == 0.5 and settings.retrieval.mode is Mode.BM25
     assert settings.telegram.token is not None and settings.telegram.token.get_secret_value() == "1:abc"
     assert "1:abc" not in str(settings) and settings.masked()["telegram"]["token"] == "**********"
 

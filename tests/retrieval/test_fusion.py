@@ -1,33 +1,35 @@
-"""Reciprocal rank fusion against hand-computed values."""
+"""Signal fusion and outlet coverage against hand-computed cases."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
-from retrieval import reciprocal_rank_fusion
+from retrieval._fusion import Signals, Weights, best_per_clause, cover_outlets, fuse, normalised
 
 
-def test_hand_computed_scores_and_order() -> None:
-    fused = dict(reciprocal_rank_fusion([["a", "b", "c"], ["b", "d"]], [1.0, 1.0], k=60))
-    assert fused["b"] == pytest.approx(1 / 62 + 1 / 61)
-    assert fused["a"] == pytest.approx(1 / 61)
-    assert fused["d"] == pytest.approx(1 / 62)
-    assert list(fused) == ["b", "a", "d", "c"]
+def test_normalised_divides_by_the_maximum_and_keeps_zeros() -> None:
+    np.testing.assert_allclose(normalised(np.array([2.0, 1.0, 0.0])), [1.0, 0.5, 0.0])
+    np.testing.assert_allclose(normalised(np.zeros(3)), np.zeros(3))
 
 
-def test_weights_scale_each_list() -> None:
-    fused = dict(reciprocal_rank_fusion([["a"], ["b"]], [2.0, 0.5], k=1))
-    assert fused == {"a": pytest.approx(1.0), "b": pytest.approx(0.25)}
+def test_best_per_clause_normalises_each_clause_first() -> None:
+    # clause 1 ranges to 10, clause 2 to 1: without normalising, clause 2 could never count
+    best = best_per_clause([np.array([10.0, 5.0, 0.0]), np.array([0.0, 0.2, 1.0])])
+    np.testing.assert_allclose(best, [1.0, 0.5, 1.0])
 
 
-def test_a_duplicate_keeps_its_best_rank_whatever_the_order() -> None:
-    once = dict(reciprocal_rank_fusion([["x", "y"]], [1.0], k=60))
-    twice = dict(reciprocal_rank_fusion([["x", "y", "x"]], [1.0], k=60))
-    assert twice["x"] == once["x"]
-    later = dict(reciprocal_rank_fusion([["y", "x", "x"]], [1.0], k=60))
-    assert later["x"] == pytest.approx(1 / 62)
+def test_fuse_weights_only_the_signals_computed() -> None:
+    signals = Signals(bm25=np.array([1.0, 0.0]), dense=np.array([0.2, 0.9]))
+    fused = fuse(signals, Weights(bm25=2.0, dense=1.0, clause_bm25=5.0))
+    np.testing.assert_allclose(fused, [2.2, 0.9])
+    with pytest.raises(ValueError, match="no signal"):
+        fuse(Signals(), Weights())
 
 
-def test_one_weight_per_list() -> None:
-    with pytest.raises(ValueError, match="one weight per ranking"):
-        reciprocal_rank_fusion([["a"]], [1.0, 1.0], k=60)
+def test_cover_outlets_gives_each_named_outlet_a_turn() -> None:
+    outlet = {"a1": "A", "a2": "A", "a3": "A", "b1": "B", "c1": "C", "b2": "B"}
+    ranked = ["a1", "a2", "c1", "a3", "b1", "b2"]
+    assert cover_outlets(ranked, outlet.__getitem__, ["B", "A"]) == ["a1", "b1", "a2", "b2", "a3", "c1"]
+    assert cover_outlets(ranked, outlet.__getitem__, ["Z"]) == ranked
+    assert cover_outlets(ranked, outlet.__getitem__, []) == ranked

@@ -1,0 +1,118 @@
+"""Ranking passages for a question: candidates from BM25 and the vector index, ordered by fused signals."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from config import Mode, RetrievalSettings
+from index import IndexReader
+from retrieval._fusion import Signals, Weights, best_per_clause, fuse, normalised
+
+# Candidates BM25 proposes from each outlet a question names, beside its overall best: an outlet
+# the question asks about should be in the running even when others match its words better.
+NAMED_OUTLET_CANDIDATES = 50
+
+
+@dataclass(frozen=True)
+class Query:
+    """A question as ranking sees it: its text, its clauses, their vectors, the days it names."""
+
+    text: str
+    clauses: list[str]
+    vector: npt.NDArray[np.float32] | None
+    clause_vectors: npt.NDArray[np.float32] | None
+    days: list[dt.date]
+    outlets: list[str]
+
+
+def rank(
+    reader: IndexReader,
+    query: Query,
+    mode: Mode,
+    allowed: npt.NDArray[np.int64] | None,
+    settings: RetrievalSettings,
+) -> list[tuple[int, float]]:
+    """Candidates from BM25 and the vector index, ordered by the fused signals, best first."""
+    depth = settings.candidates
+    lexical = mode is not Mode.DENSE
+    bm25_scores = reader.bm25.scores(reader.bm25_tokenizer(query.text)) if lexical else None
+    proposed: list[npt.NDArray[np.int64]] = []
+    if bm25_scores is not None:
+        proposed.append(_top(bm25_scores, allowed, depth))
+        for outlet in query.outlets:
+            mine = reader.passages_of([i for i, a in enumerate(reader.articles) if a.outlet == outlet])
+            if allowed is not None:
+                mine = np.intersect1d(mine, allowed)
+            proposed.append(_top(bm25_scores, mine, NAMED_OUTLET_CANDIDATES))
+    if mode is not Mode.BM25 and query.vector is not None:
+        proposed.append(reader.dense_search(query.vector, depth, allowed)[0])
+    candidates = np.unique(np.concatenate(proposed)) if proposed else np.zeros(0, dtype=np.int64)
+    if not candidates.size:
+        return []
+    signals = Signals(
+        bm25=normalised(bm25_scores[candidates]) if bm25_scores is not None else None,
+        clause_bm25=_clause_bm25(reader, query, candidates) if lexical else None,
+        dense=_dense(reader, query, candidates) if mode is not Mode.BM25 else None,
+        clause_dense=_clause_dense(reader, query, candidates) if mode is not Mode.BM25 else None,
+        named_day=_named_day(reader, query.days, candidates),
+    )
+    r = settings
+    weights = Weights(
+        r.bm25_weight, r.clause_bm25_weight, r.dense_weight, r.clause_dense_weight, r.named_day_weight
+    )
+    fused = fuse(signals, weights)
+    order = np.lexsort((candidates, -fused))
+    return [(int(candidates[i]), float(fused[i])) for i in order]
+
+
+def _clause_bm25(
+    reader: IndexReader, query: Query, candidates: npt.NDArray[np.int64]
+) -> npt.NDArray[np.float64]:
+    tokenize = reader.bm25_tokenizer
+    return best_per_clause([reader.bm25.scores_for(tokenize(c), candidates) for c in query.clauses])
+
+
+def _dense(reader: IndexReader, query: Query, candidates: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+    assert query.vector is not None
+    vectors = np.asarray(reader.passage_vectors[candidates], dtype=np.float32)
+    return (vectors @ query.vector).astype(np.float64)
+
+
+def _clause_dense(
+    reader: IndexReader, query: Query, candidates: npt.NDArray[np.int64]
+) -> npt.NDArray[np.float64]:
+    """Each candidate's best cosine similarity between one of its sentences and one clause."""
+    assert query.clause_vectors is not None
+    spans = [reader.passage_sentences(int(p)) for p in candidates]
+    rows = np.concatenate([np.arange(s.start, s.stop) for s in spans])
+    similarity = np.asarray(reader.sentence_vectors[rows], dtype=np.float32) @ query.clause_vectors.T
+    best = similarity.max(axis=1)
+    starts = np.cumsum([0] + [len(s) for s in spans[:-1]])
+    return np.maximum.reduceat(best, starts).astype(np.float64)
+
+
+def _top(
+    scores: npt.NDArray[np.float64], among: npt.NDArray[np.int64] | None, depth: int
+) -> npt.NDArray[np.int64]:
+    """The ``depth`` best-scoring passages with a positive score, optionally only ``among`` some."""
+    ids = np.arange(scores.shape[0], dtype=np.int64) if among is None else among
+    values = scores[ids]
+    depth = min(depth, ids.shape[0])
+    if depth <= 0:
+        return np.zeros(0, dtype=np.int64)
+    best = np.argpartition(-values, depth - 1)[:depth]
+    return ids[best[values[best] > 0]]
+
+
+def _named_day(
+    reader: IndexReader, days: list[dt.date], candidates: npt.NDArray[np.int64]
+) -> npt.NDArray[np.float64] | None:
+    """1 for candidates from an article published on a day the question names, else 0."""
+    if not days:
+        return None
+    published = [reader.articles[int(a)].published for a in reader.passage_article[candidates]]
+    return np.array([float(d in days) for d in published])
