@@ -105,7 +105,7 @@ class RetrievalSettings(BaseModel):
     candidates: int = Field(default=100, ge=1, le=10_000)
     # How many fused passages an answer's sentences are chosen from.
     answer_passages: int = Field(default=40, ge=1, le=10_000)
-    quotes_per_outlet: int = Field(default=2, ge=1, le=10)
+    quotes_per_outlet: int = Field(default=3, ge=1, le=10)
     # An outlet is quoted when its best sentence scores at least min_score and at least
     # relative_score times the best outlet's.
     min_score: float = Field(default=0.35, ge=-1, le=2)

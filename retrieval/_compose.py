@@ -24,7 +24,13 @@ PROXIMITY_WORDS = 8
 WINDOW_RESCORED = 24
 # A second quote from the same outlet must score within this of its best one.
 SECOND_QUOTE_MARGIN = 0.06
+# ... unless it answers another clause of the question than the quotes before it: "did the Verge
+# report X and Y?" may need one sentence for each, and those score further apart.
+OTHER_CLAUSE_MARGIN = 0.15
 _WORD = re.compile(r"\w+")
+# A shorter "sentence" is a heading, a byline or an outlet's name ("Engadget"), which answers
+# nothing however close its vector is to a short clause.
+QUOTE_MIN_WORDS = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,42 +43,56 @@ class Scored:
     score: float
     value: Value | None
     dense: float = 0.0
+    clause: int = 0  # which of the question's texts (0: the whole question) the sentence matches best
 
 
 def score_sentences(
     reader: IndexReader,
     sentences: Sequence[int],
-    terms: dict[str, float],
-    query: npt.NDArray[np.float32] | None,
+    terms: Sequence[dict[str, float]],
+    queries: npt.NDArray[np.float32] | None,
     kind: ValueKind | None,
 ) -> list[Scored]:
-    """Score candidate sentences; with a typed question, only sentences stating such a value qualify."""
+    """Score candidate sentences against each of the question's texts (the whole question, then its
+    clauses): its similarity to the text's vector (row of ``queries``) plus LEXICAL_WEIGHT times the
+    idf-weighted share of the text's ``terms`` it holds; the best text counts. With a typed question,
+    only sentences stating such a value qualify."""
     tokenize = reader.bm25_tokenizer
-    total = sum(terms.values()) or 1.0
-    dense = (
-        np.asarray(reader.sentence_vectors[np.asarray(sentences, dtype=np.int64)], dtype=np.float32) @ query
-        if query is not None and len(sentences)
-        else None
+    totals = [sum(t.values()) or 1.0 for t in terms]
+    similarity = (
+        np.asarray(reader.sentence_vectors[np.asarray(sentences, dtype=np.int64)], dtype=np.float32)
+        @ np.atleast_2d(queries).T
+        if queries is not None and len(sentences)
+        else np.zeros((len(sentences), len(terms)), dtype=np.float32)
     )
     scored = []
     for i, sentence in enumerate(sentences):
         article, start, end = reader.sentence_span(sentence)
         text = reader.article_text(article)[start:end]
-        coverage = sum(terms.get(t, 0.0) for t in set(tokenize(text))) / total
+        if len(_WORD.findall(text)) < QUOTE_MIN_WORDS:
+            continue
+        words = set(tokenize(text))
+        coverages = [
+            sum(t.get(w, 0.0) for w in words) / total for t, total in zip(terms, totals, strict=True)
+        ]
+        rows = [float(similarity[i, j]) + LEXICAL_WEIGHT * c for j, c in enumerate(coverages)]
+        clause = int(np.argmax(rows))
+        coverage = coverages[clause]
         value, proximity = None, 0.0
         if kind is not None:
             values = find_values(text, kind)
             if not values:
                 continue
             value, proximity = max(
-                ((v, _proximity(text, v, terms, tokenize) / total) for v in values), key=lambda pair: pair[1]
+                ((v, _proximity(text, v, terms[0], tokenize) / totals[0]) for v in values),
+                key=lambda pair: pair[1],
             )
-        base = float(dense[i]) if dense is not None else 0.0
+        base = float(similarity[i, clause]) if queries is not None else 0.0
         score = base + LEXICAL_WEIGHT * coverage + PROXIMITY_WEIGHT * proximity
-        if dense is None:
+        if queries is None:
             # Without vectors the lexical evidence is all there is; scale it to the same range.
             score = coverage + PROXIMITY_WEIGHT * proximity
-        scored.append(Scored(sentence, article, start, end, text, score, value, base))
+        scored.append(Scored(sentence, article, start, end, text, score, value, base, clause))
     return scored
 
 
@@ -121,15 +141,21 @@ def group_by_outlet(
             continue
         quotes = [best]
         for item in items[1:]:
-            if len(quotes) >= settings.quotes_per_outlet or item.score < max(
-                min_score, best.score - SECOND_QUOTE_MARGIN
-            ):
+            if len(quotes) >= settings.quotes_per_outlet or item.score < min_score:
                 break
-            # A second quote stating another value would muddle which value the outlet gives.
-            if best.value is None or (item.value is not None and item.value.key == best.value.key):
+            if item.clause not in {q.clause for q in quotes}:
+                if item.score >= best.score - OTHER_CLAUSE_MARGIN and _same_value(best, item):
+                    quotes.append(item)
+            elif item.score >= best.score - SECOND_QUOTE_MARGIN and _same_value(best, item):
                 quotes.append(item)
         kept.append((outlet, sorted(quotes, key=lambda s: (s.article, s.start))))
     return sorted(kept, key=lambda pair: -max(s.score for s in pair[1]))
+
+
+def _same_value(best: Scored, other: Scored) -> bool:
+    """Whether ``other`` may join ``best``: a quote stating another value would muddle which value
+    the outlet gives."""
+    return best.value is None or (other.value is not None and other.value.key == best.value.key)
 
 
 def outlet_answers(reader: IndexReader, groups: list[tuple[str, list[Scored]]]) -> list[OutletAnswer]:

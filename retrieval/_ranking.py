@@ -21,12 +21,18 @@ NAMED_OUTLET_CANDIDATES = 50
 class Query:
     """A question as ranking sees it: its text, its clauses, their vectors, the days it names."""
 
-    text: str
+    text: str  # what BM25 searches
+    searched: str  # what is embedded: the question, with an earlier one's topic for a follow-up
     clauses: list[str]
     vector: npt.NDArray[np.float32] | None
-    clause_vectors: npt.NDArray[np.float32] | None
+    clause_vectors: npt.NDArray[np.float32] | None  # one row per text in :attr:`texts`
     days: list[dt.date]
     outlets: list[str]
+
+    @property
+    def texts(self) -> list[str]:
+        """The question, then its clauses: whole-question matches count as well as clause matches."""
+        return [self.searched, *(c for c in self.clauses if c != self.searched)]
 
 
 def rank(

@@ -212,7 +212,9 @@ class Retriever:
         sentences = list(dict.fromkeys(s for pid, _ in ranked for s in reader.passage_sentences(pid)))
         terms = _term_weights(reader, topic)
         use_vectors = query.vector if effective is not Mode.BM25 else None
-        scored = score_sentences(reader, sentences, terms, use_vectors, kind)
+        clause_vectors = query.clause_vectors if use_vectors is not None else None
+        clause_terms = [terms, *(_term_weights(reader, c) for c in query.texts[1:])]
+        scored = score_sentences(reader, sentences, clause_terms, clause_vectors, kind)
         if kind is not None and use_vectors is not None and self.embedder is not None:
             scored = rescore_by_value_clause(scored, use_vectors, self.embedder.encode)
         threshold = self.settings.retrieval.min_score if use_vectors is not None else BM25_MIN_SCORE
@@ -300,7 +302,7 @@ class Retriever:
             # a name ("Ciragan Palace") is no clause of its own.
             vectors = self.embedder.encode([searched, *(c for c in clauses if c != searched)])
             vector, clause_vectors = vectors[0], vectors
-        return Query(text, clauses, vector, clause_vectors, mentioned_days(searched), outlets)
+        return Query(text, searched, clauses, vector, clause_vectors, mentioned_days(searched), outlets)
 
 
 def _check_model(reader: IndexReader, settings: Settings) -> None:
