@@ -1,0 +1,85 @@
+"""Warm ``Retriever.search`` and ``Retriever.ask`` latency per mode: p50/p95/p99, one caller and 8.
+
+    python bench/query_latency.py --index DIR --queries MultiHopRAG.json [--questions 200] [--json FILE]
+
+Questions are MultiHop-RAG's, in file order (null ones included, as users ask those too). Every
+row is measured in the same run; compare rows as ratios, not against another machine's figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from retrieval import Retriever
+
+CONCURRENT_CALLERS = 8
+
+
+def timed(call: Callable[[str], object], question: str) -> float:
+    started = time.perf_counter()
+    call(question)
+    return time.perf_counter() - started
+
+
+def percentiles(seconds: list[float]) -> dict[str, float]:
+    ms = np.asarray(seconds) * 1000
+    return {f"p{q}": round(float(np.percentile(ms, q)), 1) for q in (50, 95, 99)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--index", type=Path, required=True)
+    parser.add_argument("--queries", type=Path, required=True)
+    parser.add_argument("--questions", type=int, default=200)
+    parser.add_argument("--modes", default="bm25,dense,hybrid")
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args()
+    questions = [q["query"] for q in json.loads(args.queries.read_text(encoding="utf-8"))][: args.questions]
+    retriever = Retriever.load(args.index)
+    retriever.warm_up()
+    rows: dict[str, dict[str, Any]] = {}
+    for mode in args.modes.split(","):
+        calls: dict[str, Callable[[str], object]] = {
+            "search": partial(retriever.search, k=10, mode=mode),
+            "ask": partial(retriever.ask, mode=mode),
+        }
+        for name, call in calls.items():
+            call(questions[0])
+            single = [timed(call, q) for q in questions]
+            with ThreadPoolExecutor(CONCURRENT_CALLERS) as pool:
+                started = time.perf_counter()
+                parallel = list(pool.map(partial(timed, call), questions))
+                wall = time.perf_counter() - started
+            rows[f"{name} {mode}"] = {
+                "one caller": percentiles(single),
+                f"{CONCURRENT_CALLERS} callers": percentiles(parallel),
+                f"{CONCURRENT_CALLERS} callers, questions/s": round(len(questions) / wall, 1),
+            }
+    passages = retriever.reader.passages.shape[0]
+    print(f"{passages:,} passages, {len(questions)} questions")
+    heads = ("p50", "p95", "p99", "8x p50", "8x p95", "8x p99")
+    print(f"{'call':16} " + " ".join(f"{h:>8}" for h in heads) + f" {'8x q/s':>7}")
+    for name, row in rows.items():
+        one, many = row["one caller"], row[f"{CONCURRENT_CALLERS} callers"]
+        print(
+            f"{name:16} {one['p50']:8.1f} {one['p95']:8.1f} {one['p99']:8.1f} | "
+            f"{many['p50']:8.1f} {many['p95']:8.1f} {many['p99']:8.1f} "
+            f"{row[f'{CONCURRENT_CALLERS} callers, questions/s']:7.1f}"
+        )
+    if args.json:
+        args.json.write_text(json.dumps({"passages": passages, "rows": rows}, indent=2), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
