@@ -106,9 +106,12 @@ class RetrievalSettings(BaseModel):
     # How many fused passages an answer's sentences are chosen from.
     answer_passages: int = Field(default=40, ge=1, le=10_000)
     quotes_per_outlet: int = Field(default=3, ge=1, le=10)
-    # An outlet is quoted when its best sentence scores at least min_score and at least
+    # An outlet is quoted when its best sentence, scored against the whole question, reaches
+    # min_score (min_score_typed for "how long / how many / when / how much" questions, whose
+    # sentences must state such a value, evidence enough to ask less of the wording) and at least
     # relative_score times the best outlet's.
-    min_score: float = Field(default=0.35, ge=-1, le=2)
+    min_score: float = Field(default=0.45, ge=-1, le=2)
+    min_score_typed: float = Field(default=0.35, ge=-1, le=2)
     relative_score: float = Field(default=0.35, ge=0, le=1)
     # Questions longer than this are cut before retrieval, which bounds the time one question takes.
     max_question_chars: int = Field(default=1000, ge=16, le=100_000)

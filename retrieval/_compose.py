@@ -44,6 +44,9 @@ class Scored:
     value: Value | None
     dense: float = 0.0
     clause: int = 0  # which of the question's texts (0: the whole question) the sentence matches best
+    # The score against the whole question alone. Whether an outlet is quoted at all is decided on
+    # it: the best of several clauses is higher by chance, and would answer unanswerable questions.
+    whole: float = 0.0
 
 
 def score_sentences(
@@ -89,10 +92,13 @@ def score_sentences(
             )
         base = float(similarity[i, clause]) if queries is not None else 0.0
         score = base + LEXICAL_WEIGHT * coverage + PROXIMITY_WEIGHT * proximity
+        whole = rows[0] + PROXIMITY_WEIGHT * proximity
         if queries is None:
             # Without vectors the lexical evidence is all there is; scale it to the same range.
             score = coverage + PROXIMITY_WEIGHT * proximity
-        scored.append(Scored(sentence, article, start, end, text, score, value, base, clause))
+        if queries is None:
+            whole = score
+        scored.append(Scored(sentence, article, start, end, text, score, value, base, clause, whole))
     return scored
 
 
@@ -110,7 +116,9 @@ def rescore_by_value_clause(
         return scored
     similarity = encode(windows) @ query
     rescored = [
-        replace(s, score=s.score + max(0.0, float(sim) - s.dense))
+        replace(
+            s, score=s.score + max(0.0, float(sim) - s.dense), whole=s.whole + max(0.0, float(sim) - s.dense)
+        )
         for s, sim in zip(head, similarity, strict=True)
     ]
     return rescored + tail
@@ -133,11 +141,12 @@ def group_by_outlet(
         by_outlet.setdefault(reader.articles[item.article].outlet, []).append(item)
     if not by_outlet:
         return []
-    top = max(items[0].score for items in by_outlet.values())
+    top = max(max(s.whole for s in items) for items in by_outlet.values())
     kept = []
     for outlet, items in by_outlet.items():
         best = items[0]
-        if best.score < min_score or best.score < settings.relative_score * top:
+        relevance = max(s.whole for s in items)
+        if relevance < min_score or relevance < settings.relative_score * top:
             continue
         quotes = [best]
         for item in items[1:]:

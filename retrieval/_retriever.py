@@ -217,7 +217,12 @@ class Retriever:
         scored = score_sentences(reader, sentences, clause_terms, clause_vectors, kind)
         if kind is not None and use_vectors is not None and self.embedder is not None:
             scored = rescore_by_value_clause(scored, use_vectors, self.embedder.encode)
-        threshold = self.settings.retrieval.min_score if use_vectors is not None else BM25_MIN_SCORE
+        r = self.settings.retrieval
+        threshold = (
+            (r.min_score if kind is None else r.min_score_typed)
+            if use_vectors is not None
+            else BM25_MIN_SCORE
+        )
         groups = group_by_outlet(reader, scored, self.settings.retrieval, threshold)
         return Answer(
             question=text,

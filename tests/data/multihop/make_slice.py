@@ -48,7 +48,8 @@ def main(source: Path) -> None:
     articles = [by_url[u] for u in urls] + spare[:DISTRACTORS]
     (HERE / "corpus.json").write_text(json.dumps(articles, indent=1, ensure_ascii=False), encoding="utf-8")
     (HERE / "questions.json").write_text(json.dumps(chosen, indent=1, ensure_ascii=False), encoding="utf-8")
-    print(f"{len(chosen)} questions {counts}, {len(articles)} articles, {sum(len(a['body']) for a in articles)} chars")
+    chars = sum(len(a["body"]) for a in articles)
+    print(f"{len(chosen)} questions {counts}, {len(articles)} articles, {chars} chars")
 
 
 if __name__ == "__main__":
