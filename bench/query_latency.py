@@ -73,7 +73,7 @@ def main() -> None:
     for name, row in rows.items():
         one, many = row["one caller"], row[f"{CONCURRENT_CALLERS} callers"]
         print(
-            f"{name:16} {one['p50']:8.1f} {one['p95']:8.1f} {one['p99']:8.1f} | "
+            f"{name:16} {one['p50']:8.1f} {one['p95']:8.1f} {one['p99']:8.1f} "
             f"{many['p50']:8.1f} {many['p95']:8.1f} {many['p99']:8.1f} "
             f"{row[f'{CONCURRENT_CALLERS} callers, questions/s']:7.1f}"
         )
