@@ -95,9 +95,7 @@ def score_sentences(
         whole = rows[0] + PROXIMITY_WEIGHT * proximity
         if queries is None:
             # Without vectors the lexical evidence is all there is; scale it to the same range.
-            score = coverage + PROXIMITY_WEIGHT * proximity
-        if queries is None:
-            whole = score
+            score = whole = coverage + PROXIMITY_WEIGHT * proximity
         scored.append(Scored(sentence, article, start, end, text, score, value, base, clause, whole))
     return scored
 
@@ -114,12 +112,10 @@ def rescore_by_value_clause(
     windows = [value_window(s.text, s.value, PROXIMITY_WORDS) for s in head if s.value is not None]
     if len(windows) != len(head) or not head:
         return scored
-    similarity = encode(windows) @ query
+    gains = np.maximum(encode(windows) @ query - np.array([s.dense for s in head]), 0.0)
     rescored = [
-        replace(
-            s, score=s.score + max(0.0, float(sim) - s.dense), whole=s.whole + max(0.0, float(sim) - s.dense)
-        )
-        for s, sim in zip(head, similarity, strict=True)
+        replace(s, score=s.score + float(gain), whole=s.whole + float(gain))
+        for s, gain in zip(head, gains, strict=True)
     ]
     return rescored + tail
 
@@ -141,12 +137,12 @@ def group_by_outlet(
         by_outlet.setdefault(reader.articles[item.article].outlet, []).append(item)
     if not by_outlet:
         return []
-    top = max(max(s.whole for s in items) for items in by_outlet.values())
+    relevance = {outlet: max(s.whole for s in items) for outlet, items in by_outlet.items()}
+    top = max(relevance.values())
     kept = []
     for outlet, items in by_outlet.items():
         best = items[0]
-        relevance = max(s.whole for s in items)
-        if relevance < min_score or relevance < settings.relative_score * top:
+        if relevance[outlet] < min_score or relevance[outlet] < settings.relative_score * top:
             continue
         quotes = [best]
         for item in items[1:]:

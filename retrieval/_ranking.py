@@ -31,7 +31,8 @@ class Query:
 
     @property
     def texts(self) -> list[str]:
-        """The question, then its clauses: whole-question matches count as well as clause matches."""
+        """The question, then its clauses: whole-question matches count as well as clause matches,
+        since a short fragment such as a name ("Ciragan Palace") is no clause of its own."""
         return [self.searched, *(c for c in self.clauses if c != self.searched)]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -205,25 +206,19 @@ class Retriever:
             earlier = clean_question(context, self.settings.retrieval.max_question_chars)
             earlier_topic = _values.question_topic(earlier, _values.question_kind(earlier))
             topic, searched = f"{earlier_topic} {topic}", f"{earlier_topic} {text}"
-        query = self._query(topic, searched, effective, chosen or [])
-        ranked = rank(reader, query, effective, allowed, self.settings.retrieval)[
-            : self.settings.retrieval.answer_passages
-        ]
-        sentences = list(dict.fromkeys(s for pid, _ in ranked for s in reader.passage_sentences(pid)))
-        terms = _term_weights(reader, topic)
-        use_vectors = query.vector if effective is not Mode.BM25 else None
-        clause_vectors = query.clause_vectors if use_vectors is not None else None
-        clause_terms = [terms, *(_term_weights(reader, c) for c in query.texts[1:])]
-        scored = score_sentences(reader, sentences, clause_terms, clause_vectors, kind)
-        if kind is not None and use_vectors is not None and self.embedder is not None:
-            scored = rescore_by_value_clause(scored, use_vectors, self.embedder.encode)
         r = self.settings.retrieval
-        threshold = (
-            (r.min_score if kind is None else r.min_score_typed)
-            if use_vectors is not None
-            else BM25_MIN_SCORE
-        )
-        groups = group_by_outlet(reader, scored, self.settings.retrieval, threshold)
+        query = self._query(topic, searched, effective, chosen or [])  # no vectors in BM25 mode
+        ranked = rank(reader, query, effective, allowed, r)[: r.answer_passages]
+        sentences = list(dict.fromkeys(s for pid, _ in ranked for s in reader.passage_sentences(pid)))
+        terms = [_term_weights(reader, topic), *(_term_weights(reader, c) for c in query.texts[1:])]
+        scored = score_sentences(reader, sentences, terms, query.clause_vectors, kind)
+        if kind is not None and query.vector is not None and self.embedder is not None:
+            scored = rescore_by_value_clause(scored, query.vector, self.embedder.encode)
+        if query.vector is None:
+            threshold = BM25_MIN_SCORE
+        else:
+            threshold = r.min_score if kind is None else r.min_score_typed
+        groups = group_by_outlet(reader, scored, r, threshold)
         return Answer(
             question=text,
             mode=effective.value,
@@ -299,15 +294,14 @@ class Retriever:
     def _query(self, text: str, searched: str, mode: Mode, outlets: list[str]) -> Query:
         """``text`` is what BM25 searches; ``searched`` (the text with any earlier question's topic)
         is what is embedded, in one batch with its clauses."""
-        clauses = question_clauses(searched)
-        vector = clause_vectors = None
-        if mode is not Mode.BM25:
-            assert self.embedder is not None
-            # The whole question joins its clauses for sentence matching: a short fragment such as
-            # a name ("Ciragan Palace") is no clause of its own.
-            vectors = self.embedder.encode([searched, *(c for c in clauses if c != searched)])
-            vector, clause_vectors = vectors[0], vectors
-        return Query(text, searched, clauses, vector, clause_vectors, mentioned_days(searched), outlets)
+        query = Query(
+            text, searched, question_clauses(searched), None, None, mentioned_days(searched), outlets
+        )
+        if mode is Mode.BM25:
+            return query
+        assert self.embedder is not None
+        vectors = self.embedder.encode(query.texts)
+        return replace(query, vector=vectors[0], clause_vectors=vectors)
 
 
 def _check_model(reader: IndexReader, settings: Settings) -> None:
