@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _timing import seconds  # bench/ is on sys.path when a script in it runs
 
 from retrieval import Retriever
 
@@ -25,9 +26,7 @@ CONCURRENT_CALLERS = 8
 
 
 def timed(call: Callable[[str], object], question: str) -> float:
-    started = time.perf_counter()
-    call(question)
-    return time.perf_counter() - started
+    return seconds(partial(call, question))
 
 
 def percentiles(seconds: list[float]) -> dict[str, float]:

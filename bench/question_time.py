@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
-import time
+from functools import partial
 from pathlib import Path
+
+from _timing import median_seconds  # bench/ is on sys.path when a script in it runs
 
 from retrieval import Retriever
 
@@ -39,12 +40,7 @@ def main() -> None:
     retriever.ask(CASES["ordinary"])
     rows = {}
     for name, question in CASES.items():
-        times = []
-        for _ in range(args.repeat):
-            started = time.perf_counter()
-            retriever.ask(question)
-            times.append(time.perf_counter() - started)
-        rows[name] = statistics.median(times)
+        rows[name] = median_seconds(partial(retriever.ask, question), args.repeat)
     base = rows["ordinary"]
     print(f"{'question':28} {'median ms':>10} {'x ordinary':>11}")
     for name, seconds in rows.items():

@@ -13,12 +13,13 @@ import argparse
 import json
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
+from functools import partial
 from pathlib import Path
+
+from _timing import median_seconds  # bench/ is on sys.path when a script in it runs
 
 from config import load_settings
 from index import model_dir
@@ -50,12 +51,8 @@ def main() -> None:
         }
         rows = {}
         for name, command in commands.items():
-            times = []
-            for _ in range(args.repeat):
-                started = time.perf_counter()
-                subprocess.run(command, env=env, check=True, capture_output=True)
-                times.append(time.perf_counter() - started)
-            rows[name] = statistics.median(times)
+            run = partial(subprocess.run, command, env=env, check=True, capture_output=True)
+            rows[name] = median_seconds(run, args.repeat)
     floor = rows["import sentence-transformers + load model"]
     print(f"{'process':42} {'median s':>9} {'x floor':>8}")
     for name, seconds in rows.items():
