@@ -1,18 +1,13 @@
-"""Sentence spans with pysbd, paragraph by paragraph, located exactly in the text."""
+"""Sentence spans with sentencex, paragraph by paragraph, located exactly in the text."""
 
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
-import pysbd
+from sentencex import segment
 
 _PARAGRAPH = re.compile(r"[^\n]+")
-
-
-@lru_cache(maxsize=1)
-def _segmenter() -> pysbd.Segmenter:
-    return pysbd.Segmenter(language="en", clean=False)
+_LANGUAGE = "en"
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
@@ -22,15 +17,16 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
         base = paragraph.start()
         block = paragraph.group()
         cursor = 0
-        for piece in _segmenter().segment(block):
-            found = block.find(piece.strip(), cursor)
-            if found < 0 or not piece.strip():
+        for piece in segment(_LANGUAGE, block):
+            sentence = piece.strip()
+            found = block.find(sentence, cursor) if sentence else -1
+            if found < 0:
                 continue
-            end = found + len(piece.strip())
+            end = found + len(sentence)
             spans.append((base + found, base + end))
             cursor = end
         if cursor < len(block.rstrip()):
-            # pysbd may drop or rewrite a tail; keep every character of the paragraph quotable.
+            # Should the splitter drop or rewrite a tail, every character of the paragraph stays quotable.
             start = len(block) - len(block[cursor:].lstrip())
             spans.append((base + start, base + len(block.rstrip())))
     return spans
