@@ -7,9 +7,10 @@ rank-bm25's scores without holding a Python dict per passage in memory.
 from __future__ import annotations
 
 import re
+from array import array
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
@@ -155,10 +156,25 @@ class Bm25Index:
     avgdl: float
     k1: float
     b: float
+    # Per term, see :func:`term_upper_bounds`; None until known (computed on first pruned search).
+    upper: npt.NDArray[np.float64] | None = field(default=None, compare=False)
 
     @property
     def size(self) -> int:
         return int(self.doc_lengths.shape[0])
+
+    @property
+    def vocabulary_size(self) -> int:
+        return int(self.indptr.shape[0]) - 1
+
+    def top(
+        self, query_tokens: Sequence[str], k: int, among: npt.NDArray[np.int64] | None = None
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+        """The ``k`` best passages with a positive score and those scores, by score, then passage
+        number: the same as sorting :meth:`scores`, without scoring every passage (see _bm25_top)."""
+        from index._bm25_top import top_k
+
+        return top_k(self, query_tokens, k, among)
 
     def scores(self, query_tokens: Sequence[str]) -> npt.NDArray[np.float64]:
         """rank-bm25's ``get_scores``: every query token counts, repeats included."""
@@ -199,35 +215,67 @@ class Bm25Index:
 
 
 def build_bm25(corpus: Sequence[Sequence[str]], *, k1: float, b: float, epsilon: float) -> Bm25Index:
-    """Statistics from rank-bm25's ``BM25Okapi`` (idf with its epsilon floor), stored as arrays."""
-    from rank_bm25 import BM25Okapi
+    """rank-bm25's ``BM25Okapi`` statistics (idf with its epsilon floor), computed as arrays.
 
-    # rank-bm25 divides by zero on an empty corpus or one whose passages have no tokens at all.
-    safe = [list(doc) for doc in corpus] if any(corpus) else [["\x00"] for _ in corpus]
+    rank-bm25 keeps a dict per passage, several GB at a million passages; this keeps one array of
+    postings. tests/index/test_bm25.py checks the scores against rank-bm25 itself."""
+    # rank-bm25 divides by zero on a corpus whose passages have no tokens at all; it sees one
+    # placeholder token per passage instead, and so do we.
+    safe: Sequence[Sequence[str]] = corpus if any(corpus) else [["\x00"] for _ in corpus]
     if not safe:
         return _empty(k1, b)
-    reference = BM25Okapi(safe, k1=k1, b=b, epsilon=epsilon)
-    vocabulary = {term: i for i, term in enumerate(sorted(reference.idf))}
-    postings: list[list[tuple[int, int]]] = [[] for _ in vocabulary]
-    for doc, freqs in enumerate(reference.doc_freqs):
-        for term, tf in freqs.items():
-            postings[vocabulary[term]].append((doc, tf))
-    lengths = np.fromiter((len(p) for p in postings), dtype=np.int64, count=len(postings))
-    indptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-    docs = np.fromiter((d for p in postings for d, _ in p), dtype=np.int32, count=int(indptr[-1]))
-    tfs = np.fromiter((t for p in postings for _, t in p), dtype=np.float32, count=int(indptr[-1]))
-    idf = np.array([reference.idf[t] for t in vocabulary], dtype=np.float64)
-    return Bm25Index(
-        vocabulary=vocabulary,
-        indptr=indptr,
-        docs=docs,
-        tfs=tfs,
+    first_seen: dict[str, int] = {}
+    terms, docs, tfs = array("i"), array("i"), array("f")
+    for doc, tokens in enumerate(safe):
+        for token, tf in Counter(tokens).items():
+            terms.append(first_seen.setdefault(token, len(first_seen)))
+            docs.append(doc)
+            tfs.append(tf)
+    names = sorted(first_seen)
+    rank = np.empty(len(names), dtype=np.int64)
+    rank[[first_seen[name] for name in names]] = np.arange(len(names))
+    term = rank[np.frombuffer(terms, dtype=np.int32)]
+    order = np.argsort(term, kind="stable")  # by term, then passage (passages were appended in order)
+    df = np.bincount(term, minlength=len(names))
+    size = len(safe)
+    idf = np.log(size - df + 0.5) - np.log(df + 0.5)
+    idf[idf < 0] = epsilon * float(idf.mean())
+    lengths = np.fromiter((len(doc) for doc in safe), dtype=np.float32, count=size)
+    index = Bm25Index(
+        vocabulary={name: i for i, name in enumerate(names)},
+        indptr=np.concatenate([[0], np.cumsum(df)]).astype(np.int64),
+        docs=np.frombuffer(docs, dtype=np.int32)[order],
+        tfs=np.frombuffer(tfs, dtype=np.float32)[order],
         idf=idf,
-        doc_lengths=np.asarray(reference.doc_len, dtype=np.float32),
-        avgdl=float(reference.avgdl),
+        doc_lengths=lengths,
+        avgdl=float(lengths.astype(np.float64).sum() / size),
         k1=k1,
         b=b,
     )
+    return replace(index, upper=term_upper_bounds(index))
+
+
+def term_upper_bounds(index: Bm25Index) -> npt.NDArray[np.float64]:
+    """Per term, the most one occurrence of it adds to any passage's score, before its idf:
+    the maximum of ``tf (k1 + 1) / (tf + norm)`` over its postings. Pruned top-k search needs them."""
+    upper = np.zeros(index.vocabulary_size, dtype=np.float64)
+    norm = index.k1 * (1 - index.b + index.b * index.doc_lengths.astype(np.float64) / index.avgdl)
+    # A block of terms at a time keeps memory flat on a large index.
+    block = 1 << 22
+    term = 0
+    while term < index.vocabulary_size:
+        lo = int(index.indptr[term])
+        last = int(np.searchsorted(index.indptr, lo + block, side="right")) - 1
+        last = max(last, term + 1)
+        hi = int(index.indptr[last])
+        tf = index.tfs[lo:hi].astype(np.float64)
+        gain = tf * (index.k1 + 1) / (tf + norm[index.docs[lo:hi]])
+        starts = index.indptr[term:last] - lo
+        nonempty = starts < (index.indptr[term + 1 : last + 1] - lo)
+        if hi > lo:
+            upper[term:last][nonempty] = np.maximum.reduceat(gain, starts[nonempty])
+        term = last
+    return upper
 
 
 def _empty(k1: float, b: float) -> Bm25Index:

@@ -5,9 +5,12 @@ from __future__ import annotations
 import random
 
 import numpy as np
+import pytest
 from rank_bm25 import BM25Okapi
 
 from index import Bm25Tokenizer, build_bm25
+from index._bm25 import Bm25Index
+from index._bm25_top import _pruned_candidates
 
 
 def test_scores_match_rank_bm25() -> None:
@@ -15,7 +18,7 @@ def test_scores_match_rank_bm25() -> None:
     vocabulary = [f"t{i}" for i in range(300)]
     corpus = [
         [rng.choice(vocabulary[: rng.randint(5, 300)]) for _ in range(rng.randint(1, 60))]
-        for _ in range(2000)
+        for _ in range(3000)
     ]
     ours = build_bm25(corpus, k1=1.5, b=0.75, epsilon=0.25)
     reference = BM25Okapi(corpus, k1=1.5, b=0.75, epsilon=0.25)
@@ -36,6 +39,65 @@ def test_scores_for_a_subset_match_the_full_scores() -> None:
         query = [rng.choice(vocabulary) for _ in range(rng.randint(1, 5))] + ["unseen"]
         docs = np.array(sorted(rng.sample(range(500), rng.randint(0, 80))), dtype=np.int64)
         np.testing.assert_allclose(index.scores_for(query, docs), index.scores(query)[docs], atol=1e-9)
+
+
+def _zipf_corpus(rng: random.Random, passages: int) -> tuple[list[str], list[list[str]]]:
+    """Word frequencies as skewed as in text, so that pruning has common words to skip."""
+    vocabulary = [f"w{i}" for i in range(2000)]
+    weights = [1 / (rank + 1) for rank in range(len(vocabulary))]
+    return vocabulary, [rng.choices(vocabulary, weights, k=rng.randint(5, 80)) for _ in range(passages)]
+
+
+def _exhaustive_top(index: Bm25Index, query: list[str], k: int) -> list[int]:
+    scores = index.scores(query)
+    order = np.lexsort((np.arange(scores.shape[0]), -scores))
+    return [int(i) for i in order[:k] if scores[i] > 0]
+
+
+def test_upper_bounds_are_each_terms_largest_contribution() -> None:
+    _, corpus = _zipf_corpus(random.Random(3), 400)
+    index = build_bm25(corpus, k1=1.5, b=0.75, epsilon=0.25)
+    assert index.upper is not None
+    for term, number in list(index.vocabulary.items())[:200]:
+        contribution = index.scores([term]) / index.idf[number]
+        assert index.upper[number] == pytest.approx(np.max(contribution), rel=1e-12)
+
+
+def test_pruned_top_k_is_the_exhaustive_top_k() -> None:
+    rng = random.Random(5)
+    vocabulary, corpus = _zipf_corpus(rng, 3000)
+    index = build_bm25(corpus, k1=1.5, b=0.75, epsilon=0.25)
+    for _ in range(200):
+        query = [rng.choice(vocabulary[: rng.choice([20, 200, 2000])]) for _ in range(rng.randint(1, 12))]
+        k = rng.choice([1, 10, 100])
+        ids, scores = index.top(query, k)
+        assert list(ids) == _exhaustive_top(index, query, k)
+        np.testing.assert_allclose(scores, index.scores(query)[ids], atol=1e-12)
+
+
+def test_top_k_among_a_subset() -> None:
+    rng = random.Random(9)
+    vocabulary, corpus = _zipf_corpus(rng, 1000)
+    index = build_bm25(corpus, k1=1.5, b=0.75, epsilon=0.25)
+    for size in (0, 5, 100, 900):
+        among = np.array(sorted(rng.sample(range(1000), size)), dtype=np.int64)
+        query = rng.sample(vocabulary[:300], 4)
+        ids, _ = index.top(query, 10, among)
+        scores = index.scores(query)
+        expected = sorted((i for i in among if scores[i] > 0), key=lambda i: (-scores[i], i))[:10]
+        assert list(ids) == expected
+
+
+def test_pruning_skips_the_common_words_postings() -> None:
+    rng = random.Random(13)
+    _, corpus = _zipf_corpus(rng, 3000)
+    index = build_bm25(corpus, k1=1.5, b=0.75, epsilon=0.25)
+    assert index.upper is not None
+    query = ["w1999", "w1500", "w0"]  # two rare words and the commonest
+    terms = [index.vocabulary[t] for t in query]
+    weights = index.idf[terms]
+    candidates = _pruned_candidates(index, terms, weights, index.upper, 10)
+    assert 10 <= candidates.shape[0] < int(np.count_nonzero(index.scores(["w0"])))
 
 
 def test_tokenizer_stems_and_drops_stopwords() -> None:
