@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import mmap
 from collections.abc import Sequence
+from dataclasses import replace
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
@@ -12,13 +14,15 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from index import _dense
 from index._article import ArticleInfo
-from index._bm25 import Bm25Index, Bm25Tokenizer
+from index._bm25 import Bm25Index, Bm25Tokenizer, term_upper_bounds
 from index._errors import IndexCorruptError
 from index._store import read_manifest, resolve_version, verify_files
 
 # Article texts decoded and kept at once; answers touch a few dozen articles.
 _TEXT_CACHE = 1024
+_BM25_UPPER = "bm25_upper.npy"
 
 
 class IndexReader:
@@ -78,8 +82,53 @@ class IndexReader:
         return sorted({a.outlet for a in self.articles})
 
     @cached_property
+    def known_outlets(self) -> list[str]:
+        """Outlets named by their articles (not guessed from a file name)."""
+        return sorted({a.outlet for a in self.articles if a.outlet_known})
+
+    @cached_property
     def passage_article(self) -> npt.NDArray[np.int64]:
         return np.ascontiguousarray(self.passages[:, 0])
+
+    def outlet_passages(self, outlet: str) -> npt.NDArray[np.int64]:
+        """The passage numbers of one outlet, ascending."""
+        return self._passages_by_outlet.get(outlet, np.zeros(0, dtype=np.int64))
+
+    def passages_where(
+        self, outlets: Sequence[str] | None, since: dt.date | None, until: dt.date | None
+    ) -> npt.NDArray[np.int64]:
+        """Passages of articles from one of ``outlets`` (any if None) published within the dates."""
+        keep = np.ones(len(self.articles), dtype=bool)
+        if outlets:
+            wanted = [self._outlet_codes[o] for o in outlets if o in self._outlet_codes]
+            keep &= np.isin(self._article_outlet, wanted)
+        day = self._article_day
+        if since is not None:
+            keep &= day >= since.toordinal()
+        if until is not None:
+            keep &= (day >= 0) & (day <= until.toordinal())
+        return np.flatnonzero(keep[self.passage_article]).astype(np.int64)
+
+    @cached_property
+    def _outlet_codes(self) -> dict[str, int]:
+        return {outlet: i for i, outlet in enumerate(self.outlets)}
+
+    @cached_property
+    def _article_outlet(self) -> npt.NDArray[np.int64]:
+        return np.array([self._outlet_codes[a.outlet] for a in self.articles], dtype=np.int64)
+
+    @cached_property
+    def _article_day(self) -> npt.NDArray[np.int64]:
+        """Each article's publication day as a proleptic ordinal; -1 when undated."""
+        days = [a.published.toordinal() if a.published else -1 for a in self.articles]
+        return np.array(days, dtype=np.int64)
+
+    @cached_property
+    def _passages_by_outlet(self) -> dict[str, npt.NDArray[np.int64]]:
+        outlet = self._article_outlet[self.passage_article]
+        order = np.argsort(outlet, kind="stable").astype(np.int64)
+        bounds = np.searchsorted(outlet[order], np.arange(len(self.outlets) + 1))
+        return {name: order[bounds[i] : bounds[i + 1]] for i, name in enumerate(self.outlets)}
 
     # --- texts ----------------------------------------------------------------------------------
 
@@ -118,7 +167,7 @@ class IndexReader:
     def bm25(self) -> Bm25Index:
         vocabulary = json.loads((self.path / "bm25_vocab.json").read_text(encoding="utf-8"))
         params = self.manifest["bm25"]
-        return Bm25Index(
+        index = Bm25Index(
             vocabulary={term: i for i, term in enumerate(vocabulary)},
             indptr=self._array("bm25_indptr.npy"),
             docs=self._array("bm25_docs.npy"),
@@ -129,6 +178,9 @@ class IndexReader:
             k1=float(params["k1"]),
             b=float(params["b"]),
         )
+        # Versions built before the bounds were stored compute them once here.
+        upper = self._array(_BM25_UPPER) if (self.path / _BM25_UPPER).is_file() else term_upper_bounds(index)
+        return replace(index, upper=upper)
 
     @cached_property
     def bm25_tokenizer(self) -> Bm25Tokenizer:
@@ -155,22 +207,16 @@ class IndexReader:
         return self._array("passage_vectors.npy")
 
     def dense_search(
-        self, query: npt.NDArray[np.float32], k: int, allowed: npt.NDArray[np.int64] | None = None
+        self,
+        query: npt.NDArray[np.float32],
+        k: int,
+        allowed: npt.NDArray[np.int64] | None = None,
+        *,
+        ef_search: int = 128,
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
-        """The ``k`` passages nearest to ``query`` (inner product), optionally only among ``allowed``."""
-        import faiss
-
-        index = self.dense_index
-        k = min(k, index.ntotal if allowed is None else len(allowed))
-        if k <= 0:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        params = None
-        if allowed is not None:
-            selector = faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype=np.int64))
-            params = faiss.SearchParameters(sel=selector)  # type: ignore[call-arg]  # faiss's stubs omit it
-        scores, ids = index.search(query.reshape(1, -1).astype(np.float32), k, params=params)
-        keep = ids[0] >= 0
-        return ids[0][keep].astype(np.int64), scores[0][keep]
+        """The ``k`` passages nearest to ``query`` (inner product), optionally only among ``allowed``;
+        ``ef_search`` is how wide an HNSW index searches (ignored by an exact one)."""
+        return _dense.search(self.dense_index, self.passage_vectors, query, k, allowed, ef_search)
 
     def vectors_for(
         self, info: ArticleInfo

@@ -46,22 +46,24 @@ def rank(
     """Candidates from BM25 and the vector index, ordered by the fused signals, best first."""
     depth = settings.candidates
     lexical = mode is not Mode.DENSE
-    bm25_scores = reader.bm25.scores(reader.bm25_tokenizer(query.text)) if lexical else None
+    tokens = reader.bm25_tokenizer(query.text) if lexical else None
     proposed: list[npt.NDArray[np.int64]] = []
-    if bm25_scores is not None:
-        proposed.append(_top(bm25_scores, allowed, depth))
+    if tokens is not None:
+        proposed.append(reader.bm25.top(tokens, depth, allowed)[0])
         for outlet in query.outlets:
-            mine = reader.passages_of([i for i, a in enumerate(reader.articles) if a.outlet == outlet])
+            mine = reader.outlet_passages(outlet)
             if allowed is not None:
-                mine = np.intersect1d(mine, allowed)
-            proposed.append(_top(bm25_scores, mine, NAMED_OUTLET_CANDIDATES))
+                mine = np.intersect1d(mine, allowed, assume_unique=True)
+            proposed.append(reader.bm25.top(tokens, NAMED_OUTLET_CANDIDATES, mine)[0])
     if mode is not Mode.BM25 and query.vector is not None:
-        proposed.append(reader.dense_search(query.vector, depth, allowed)[0])
+        proposed.append(
+            reader.dense_search(query.vector, depth, allowed, ef_search=settings.hnsw_ef_search)[0]
+        )
     candidates = np.unique(np.concatenate(proposed)) if proposed else np.zeros(0, dtype=np.int64)
     if not candidates.size:
         return []
     signals = Signals(
-        bm25=normalised(bm25_scores[candidates]) if bm25_scores is not None else None,
+        bm25=normalised(reader.bm25.scores_for(tokens, candidates)) if tokens is not None else None,
         clause_bm25=_clause_bm25(reader, query, candidates) if lexical else None,
         dense=_dense(reader, query, candidates) if mode is not Mode.BM25 else None,
         clause_dense=_clause_dense(reader, query, candidates) if mode is not Mode.BM25 else None,
@@ -100,19 +102,6 @@ def _clause_dense(
     best = similarity.max(axis=1)
     starts = np.cumsum([0] + [len(s) for s in spans[:-1]])
     return np.maximum.reduceat(best, starts).astype(np.float64)
-
-
-def _top(
-    scores: npt.NDArray[np.float64], among: npt.NDArray[np.int64] | None, depth: int
-) -> npt.NDArray[np.int64]:
-    """The ``depth`` best-scoring passages with a positive score, optionally only ``among`` some."""
-    ids = np.arange(scores.shape[0], dtype=np.int64) if among is None else among
-    values = scores[ids]
-    depth = min(depth, ids.shape[0])
-    if depth <= 0:
-        return np.zeros(0, dtype=np.int64)
-    best = np.argpartition(-values, depth - 1)[:depth]
-    return ids[best[values[best] > 0]]
 
 
 def _named_day(

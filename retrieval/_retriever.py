@@ -164,7 +164,7 @@ class Retriever:
         allowed = _allowed(
             reader, Filters(outlets=_resolve_outlets(reader, outlets), since=since, until=until)
         )
-        named = [] if outlets else named_outlets(text, _known_outlets(reader))
+        named = [] if outlets else named_outlets(text, reader.known_outlets)
         asked = self._query(text, text, effective, named)
         ranked = rank(reader, asked, effective, allowed, self.settings.retrieval)
         if named:
@@ -193,7 +193,7 @@ class Retriever:
         reader = self._reader
         text = clean_question(question, self.settings.retrieval.max_question_chars)
         effective = self._mode(mode, reader)
-        chosen = _resolve_outlets(reader, outlets) or named_outlets(text, _known_outlets(reader)) or None
+        chosen = _resolve_outlets(reader, outlets) or named_outlets(text, reader.known_outlets) or None
         if since is None and until is None:
             stated = question_dates(text)
             since, until = stated.since, stated.until
@@ -325,10 +325,6 @@ def _term_weights(reader: IndexReader, text: str) -> dict[str, float]:
     return weights
 
 
-def _known_outlets(reader: IndexReader) -> list[str]:
-    return sorted({a.outlet for a in reader.articles if a.outlet_known})
-
-
 def _resolve_outlets(reader: IndexReader, names: Sequence[str] | None) -> list[str] | None:
     """Outlet names as the index spells them: exact (any case), else the one outlet containing the name."""
     if not names:
@@ -349,14 +345,7 @@ def _resolve_outlets(reader: IndexReader, names: Sequence[str] | None) -> list[s
 def _allowed(reader: IndexReader, filters: Filters) -> npt.NDArray[np.int64] | None:
     if not filters.outlets and filters.since is None and filters.until is None:
         return None
-    articles = [
-        i
-        for i, a in enumerate(reader.articles)
-        if (not filters.outlets or a.outlet in filters.outlets)
-        and (filters.since is None or (a.published is not None and a.published >= filters.since))
-        and (filters.until is None or (a.published is not None and a.published <= filters.until))
-    ]
-    return reader.passages_of(articles)
+    return reader.passages_where(filters.outlets, filters.since, filters.until)
 
 
 def _passage(reader: IndexReader, pid: int, score: float) -> Passage:
