@@ -34,7 +34,7 @@ class Choice(enum.StrEnum):
         except ValueError:
             name = re.sub(r"(?<!^)(?=[A-Z])", " ", cls.__name__).lower()  # BotMode -> "bot mode"
             valid = ", ".join(m.value for m in cls)
-            raise SettingsError(f"unknown {name} {value!r}; valid modes: {valid}") from None
+            raise SettingsError(f"unknown {name} {value!r}; valid values: {valid}") from None
 
 
 class Mode(Choice):
@@ -43,6 +43,15 @@ class Mode(Choice):
     HYBRID = "hybrid"
     DENSE = "dense"
     BM25 = "bm25"
+
+
+class DenseIndex(Choice):
+    """The FAISS index passage vectors are searched with."""
+
+    AUTO = "auto"  # exact below IndexSettings.hnsw_min_passages passages, hnsw from there
+    EXACT = "exact"  # every vector compared, float32: exact, and fast enough below ~200k passages
+    HNSW = "hnsw"  # a graph over float16 vectors: milliseconds at a million passages
+    COMPACT = "compact"  # the same graph over 8-bit vectors: about half hnsw's memory
 
 
 class BotMode(Choice):
@@ -65,6 +74,15 @@ class IndexSettings(BaseModel):
     verify_checksums: bool = True
     # Near-duplicate articles (wire copies): share of one article's word 5-grams found in the other.
     duplicate_containment: float = Field(default=0.6, gt=0.0, le=1.0)
+    dense_index: DenseIndex = DenseIndex.AUTO
+    # Where ``auto`` turns from an exact index to HNSW: exact search costs a pass over every vector
+    # per question, about 20 ms at 200k passages on two cores.
+    hnsw_min_passages: int = Field(default=200_000, ge=0)
+
+    @field_validator("dense_index", mode="before")
+    @classmethod
+    def _parse_dense_index(cls, value: Any) -> Any:
+        return DenseIndex.parse(value) if isinstance(value, str) else value
 
 
 class ModelSettings(BaseModel):
@@ -113,6 +131,8 @@ class RetrievalSettings(BaseModel):
     min_score: float = Field(default=0.45, ge=-1, le=2)
     min_score_typed: float = Field(default=0.35, ge=-1, le=2)
     relative_score: float = Field(default=0.35, ge=0, le=1)
+    # How many graph neighbours an HNSW search keeps in play: recall against speed.
+    hnsw_ef_search: int = Field(default=128, ge=1, le=4096)
     # Questions longer than this are cut before retrieval, which bounds the time one question takes.
     max_question_chars: int = Field(default=1000, ge=16, le=100_000)
 

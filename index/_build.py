@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from config import Settings
+from config import DenseIndex, Settings
 from index._article import Article, ArticleInfo, Problem, RawArticle
-from index._bm25 import Bm25Tokenizer, build_bm25
+from index._bm25 import Bm25Tokenizer, build_bm25, term_upper_bounds
 from index._chunk import chunk_sentences, fit_sentences
 from index._clean import clean_paragraphs, normalise
 from index._dedup import near_duplicates
+from index._dense import build_dense_index, chosen_kind
 from index._embed import Embedder, model_dir
 from index._errors import BuildError
 from index._readers import discover, read_articles
@@ -112,8 +113,10 @@ def build_index(
         building = new_building_dir(target)
         _write_texts_and_spans(building, chunked)
         reused_ids: set[str] = set()
+        passages = sum(len(c.passages) for c in chunked)
+        kind = chosen_kind(settings.index.dense_index, passages, settings.index.hnsw_min_passages)
         if embedder is not None:
-            reused_ids = _write_vectors(building, chunked, embedder, reusable, progress, log)
+            reused_ids = _write_vectors(building, chunked, embedder, kind, reusable, progress, log)
         tokenizer = Bm25Tokenizer(
             stemmer=None if settings.bm25.stemmer == "none" else settings.bm25.stemmer,
             stopwords=settings.bm25.stopwords,
@@ -129,6 +132,7 @@ def build_index(
             "sources": [str(p) for p in sources],
             "mode": "hybrid" if dense else "bm25",
             "model": model_info,
+            "dense_index": kind.value if dense else None,
             "model_problem": None if dense else model_problem,
             "chunking": chunking,
             "embedded_text": "outlet (when known) and headline, then the passage",
@@ -261,6 +265,7 @@ def _write_vectors(
     building: Path,
     chunked: list[_Chunked],
     embedder: Embedder,
+    kind: DenseIndex,
     previous: IndexReader | None,
     progress: bool,
     log: Callable[[str], None],
@@ -301,10 +306,7 @@ def _write_vectors(
     )
     np.save(building / "passage_vectors.npy", passage_vectors)
     np.save(building / "sentence_vectors.npy", sentence_vectors)
-    index = faiss.IndexFlatIP(embedder.dimension)
-    if passage_vectors.shape[0]:
-        index.add(passage_vectors.astype(np.float32))
-    faiss.write_index(index, str(building / "dense.faiss"))
+    faiss.write_index(build_dense_index(passage_vectors, kind), str(building / "dense.faiss"))
     return reused
 
 
@@ -349,6 +351,7 @@ def _write_bm25(building: Path, chunked: list[_Chunked], tokenizer: Bm25Tokenize
     np.save(building / "bm25_tfs.npy", bm25.tfs)
     np.save(building / "bm25_idf.npy", bm25.idf)
     np.save(building / "bm25_doclen.npy", bm25.doc_lengths)
+    np.save(building / "bm25_upper.npy", bm25.upper if bm25.upper is not None else term_upper_bounds(bm25))
     return bm25
 
 

@@ -95,7 +95,7 @@ def test_retrieve_batch(tmp_path: Path, seed_index: Path) -> None:
         (["ask", "talks", "--since", "not a date"], {}, 2, "--since: cannot read"),
         (["ask", "   "], {}, 1, "the question is empty"),
         (["config", "show"], {"QUOTEDESK_RETRIEVAL_CANDIDATES": "zero"}, 2, "QUOTEDESK_RETRIEVAL_CANDIDATES"),
-        (["ask", "talks", "--mode", "fuzzy"], {}, 2, "valid modes: hybrid, dense, bm25"),
+        (["ask", "talks", "--mode", "fuzzy"], {}, 2, "valid values: hybrid, dense, bm25"),
     ],
 )
 def test_errors_are_clear_with_nonzero_exit(

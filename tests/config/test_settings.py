@@ -30,7 +30,7 @@ def test_dotenv_is_read(tmp_path: Path) -> None:
     ("name", "value", "message"),
     [
         ("QUOTEDESK_CHUNK_MAX_TOKENS", "9999", "chunk.max_tokens (QUOTEDESK_CHUNK_MAX_TOKENS)"),
-        ("QUOTEDESK_RETRIEVAL_MODE", "fuzzy", "valid modes: hybrid, dense, bm25"),
+        ("QUOTEDESK_RETRIEVAL_MODE", "fuzzy", "valid values: hybrid, dense, bm25"),
         ("QUOTEDESK_BM25_B", "2", "bm25.b (QUOTEDESK_BM25_B)"),
     ],
 )

@@ -50,7 +50,7 @@ def test_each_mode_finds_the_palace(retriever: Retriever, mode: str) -> None:
 
 
 def test_unknown_mode_lists_the_valid_ones(retriever: Retriever) -> None:
-    with pytest.raises(QuotedeskError, match="valid modes: hybrid, dense, bm25"):
+    with pytest.raises(QuotedeskError, match="valid values: hybrid, dense, bm25"):
         retriever.search("talks", mode="fuzzy")
 
 

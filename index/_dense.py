@@ -1,0 +1,82 @@
+"""The FAISS index over passage vectors: its kind chosen by size, and searching it, optionally within
+a subset of passages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from config import DenseIndex
+
+# Graph degree of HNSW: FAISS's usual 32 links per vector (recall above 0.95 at efSearch 128).
+HNSW_LINKS = 32
+# Vectors the 8-bit quantiser learns each dimension's range from.
+_TRAINING_SAMPLE = 100_000
+# A subset of at most this many passages is searched by comparing its vectors directly: cheaper
+# than filtering a graph walk, and exact.
+EXACT_SUBSET_MAX = 50_000
+
+_FACTORY = {
+    DenseIndex.EXACT: "Flat",
+    DenseIndex.HNSW: f"HNSW{HNSW_LINKS},SQfp16",
+    DenseIndex.COMPACT: f"HNSW{HNSW_LINKS},SQ8",
+}
+
+
+def chosen_kind(requested: DenseIndex, passages: int, hnsw_min_passages: int) -> DenseIndex:
+    if requested is not DenseIndex.AUTO:
+        return requested
+    return DenseIndex.HNSW if passages >= hnsw_min_passages else DenseIndex.EXACT
+
+
+def build_dense_index(vectors: npt.NDArray[np.float16], kind: DenseIndex) -> Any:
+    """An inner-product FAISS index of ``kind`` (not AUTO) holding ``vectors`` in order."""
+    import faiss
+
+    dimension = int(vectors.shape[1])
+    index = faiss.index_factory(dimension, _FACTORY[kind], faiss.METRIC_INNER_PRODUCT)
+    if not vectors.shape[0]:
+        return index
+    if not index.is_trained:
+        sample = np.random.default_rng(0).permutation(vectors.shape[0])[:_TRAINING_SAMPLE]
+        index.train(np.asarray(vectors[np.sort(sample)], dtype=np.float32))
+    block = 65_536  # converted to float32 a block at a time, not all at once
+    for start in range(0, vectors.shape[0], block):
+        index.add(np.asarray(vectors[start : start + block], dtype=np.float32))
+    return index
+
+
+def search(
+    index: Any,
+    vectors: Any,
+    query: npt.NDArray[np.float32],
+    k: int,
+    allowed: npt.NDArray[np.int64] | None,
+    ef_search: int,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+    """The ``k`` passages nearest ``query`` by inner product, optionally only among ``allowed``;
+    ``vectors`` are the stored float16 passage vectors, for searching a small subset exactly."""
+    import faiss
+
+    k = min(k, index.ntotal if allowed is None else len(allowed))
+    if k <= 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+    if allowed is not None and len(allowed) <= EXACT_SUBSET_MAX:
+        similarity = np.asarray(vectors[allowed], dtype=np.float32) @ query.astype(np.float32)
+        best = np.argpartition(-similarity, k - 1)[:k]
+        best = best[np.lexsort((allowed[best], -similarity[best]))]
+        return allowed[best].astype(np.int64), similarity[best]
+    if hasattr(index, "hnsw"):
+        params: Any = faiss.SearchParametersHNSW()  # type: ignore[attr-defined]  # absent from faiss's stubs
+        params.efSearch = max(ef_search, k)
+    else:
+        params = faiss.SearchParameters()
+    # Held in a local as well: SWIG's params.sel does not keep the selector alive.
+    selector = None if allowed is None else faiss.IDSelectorBatch(np.ascontiguousarray(allowed))
+    if selector is not None:
+        params.sel = selector
+    scores, ids = index.search(query.reshape(1, -1).astype(np.float32), k, params=params)
+    keep = ids[0] >= 0
+    return ids[0][keep].astype(np.int64), scores[0][keep]

@@ -1,0 +1,77 @@
+"""The FAISS index kinds: chosen by size, close to exact search, and searchable within a subset."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+
+from config import DenseIndex, Settings
+from index import IndexReader, build_index
+from index._dense import EXACT_SUBSET_MAX, build_dense_index, chosen_kind, search
+
+
+def _clustered(count: int, dimension: int = 48, seed: int = 0) -> npt.NDArray[np.float16]:
+    """Unit vectors around a few hundred centres, as topics cluster real passages."""
+    rng = np.random.default_rng(seed)
+    centres = rng.standard_normal((200, dimension))
+    vectors = centres[rng.integers(0, 200, count)] + 0.4 * rng.standard_normal((count, dimension))
+    return (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float16)
+
+
+def _exact(vectors: Any, query: npt.NDArray[np.float32], k: int) -> list[int]:
+    similarity = np.asarray(vectors, dtype=np.float32) @ query
+    return [int(i) for i in np.argsort(-similarity, kind="stable")[:k]]
+
+
+def test_auto_is_exact_below_the_threshold_and_hnsw_from_it() -> None:
+    assert chosen_kind(DenseIndex.AUTO, 199_999, 200_000) is DenseIndex.EXACT
+    assert chosen_kind(DenseIndex.AUTO, 200_000, 200_000) is DenseIndex.HNSW
+    assert chosen_kind(DenseIndex.COMPACT, 10, 200_000) is DenseIndex.COMPACT
+
+
+@pytest.mark.parametrize(
+    ("kind", "recall"), [(DenseIndex.EXACT, 1.0), (DenseIndex.HNSW, 0.95), (DenseIndex.COMPACT, 0.9)]
+)
+def test_each_kind_finds_the_nearest_passages(kind: DenseIndex, recall: float) -> None:
+    vectors = _clustered(5000)
+    index = build_dense_index(vectors, kind)
+    queries = np.asarray(_clustered(50, seed=1), dtype=np.float32)
+    found = 0
+    for query in queries:
+        ids, _ = search(index, vectors, query, 10, None, ef_search=128)
+        found += len(set(ids.tolist()) & set(_exact(vectors, query, 10)))
+    assert found / (10 * len(queries)) >= recall
+
+
+@pytest.mark.parametrize("size", [30, EXACT_SUBSET_MAX + 1])
+def test_search_within_a_subset_stays_in_it(size: int) -> None:
+    vectors = _clustered(EXACT_SUBSET_MAX + 2000, dimension=16)
+    index = build_dense_index(vectors, DenseIndex.HNSW)
+    allowed = np.sort(np.random.default_rng(2).choice(vectors.shape[0], size, replace=False)).astype(np.int64)
+    query = np.asarray(vectors[int(allowed[0])], dtype=np.float32)
+    ids, scores = search(index, vectors, query, 10, allowed, ef_search=128)
+    assert len(ids) == 10 and set(ids.tolist()) <= set(allowed.tolist())
+    assert ids[0] == allowed[0] and list(scores) == sorted(scores, reverse=True)
+    if size <= EXACT_SUBSET_MAX:  # small subsets are searched exactly
+        subset = {int(i): j for j, i in enumerate(allowed)}
+        expected = _exact(vectors[allowed], query, 10)
+        assert [subset[int(i)] for i in ids] == expected
+
+
+def test_the_build_records_and_serves_the_chosen_kind(
+    tmp_path: Path, settings: Settings, embedder: Any
+) -> None:
+    compact = settings.model_copy(
+        update={"index": settings.index.model_copy(update={"dense_index": DenseIndex.COMPACT})}
+    )
+    build_index(compact, index_dir=tmp_path, embedder=embedder)
+    reader = IndexReader.open(tmp_path)
+    assert reader.manifest["dense_index"] == "compact"
+    assert hasattr(reader.dense_index, "hnsw")
+    passage = np.asarray(reader.passage_vectors[3], dtype=np.float32)
+    ids, _ = reader.dense_search(passage, 5)
+    assert ids[0] == 3
