@@ -1,0 +1,88 @@
+"""``build_index`` on a large corpus: wall time, passages per second, peak RSS and size on disk.
+
+    python bench/build_scaled.py --corpus /tmp/corpus-1m.json --index /tmp/idx-1m \\
+        [--vectors random|model] [--json FILE]
+
+``--vectors random`` (the default) stands random unit vectors in for the model's: embedding a
+million passages and six million sentences with all-MiniLM-L6-v2 on two cores would take days, and
+searching does not care what the vectors mean. The index still records the configured model, so
+questions are embedded by the real model when it is searched. Everything else (reading, cleaning,
+sentences, chunking, BM25, the FAISS index, writing) is the shipped pipeline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from config import load_settings
+from index import SentenceTransformerEmbedder, build_index
+from index._embed import Embedder
+
+_DIMENSION = 384  # all-MiniLM-L6-v2's
+
+
+class RandomEmbedder:
+    """Unit vectors drawn at random, under the configured model's name."""
+
+    def __init__(self, name: str, dimension: int = _DIMENSION) -> None:
+        self.name = name
+        self.dimension = dimension
+        self._rng = np.random.default_rng(0)
+
+    def warm_up(self) -> None:
+        return None
+
+    def encode(self, texts: Sequence[str], *, progress: bool = False) -> npt.NDArray[np.float32]:
+        vectors = self._rng.standard_normal((len(texts), self.dimension), dtype=np.float32)
+        unit: npt.NDArray[np.float32] = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+        return unit
+
+
+def disk_bytes(directory: Path) -> int:
+    return sum(p.stat().st_size for p in directory.rglob("*") if p.is_file())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--corpus", type=Path, required=True)
+    parser.add_argument("--index", type=Path, required=True)
+    parser.add_argument("--vectors", choices=("random", "model"), default="random")
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args()
+    settings = load_settings()
+    embedder: Embedder = (
+        RandomEmbedder(settings.model.name)
+        if args.vectors == "random"
+        else SentenceTransformerEmbedder(settings.model)
+    )
+    started = time.perf_counter()
+    report = build_index(settings, sources=[args.corpus], index_dir=args.index, embedder=embedder)
+    wall = time.perf_counter() - started
+    result = {
+        "corpus": str(args.corpus),
+        "vectors": args.vectors,
+        "articles": report.articles,
+        "passages": report.passages,
+        "sentences": report.sentences,
+        "seconds": round(wall, 1),
+        "passages_per_second": round(report.passages / wall, 1),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "disk_mb": round(disk_bytes(args.index / report.version) / 2**20),
+    }
+    print(json.dumps(result, indent=2))
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
