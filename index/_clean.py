@@ -39,6 +39,8 @@ _FOOTER_START = re.compile(
 _FOOTER_MIN_SHARE = 0.5
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
 _SPACES = re.compile(r"[^\S\n]+")
+# Unicode's control characters (category Cc) other than line feed and tab.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _WORD = re.compile(r"\w+")
 # A paragraph this long or longer whose words mostly reappear in a longer paragraph is a repeat
 # (a lede printed twice); shorter ones are headings and may legitimately echo the text.
@@ -49,7 +51,7 @@ _REPEAT_CONTAINMENT = 0.8
 def normalise(text: str) -> str:
     """NFC, no invisible or control characters, one space for any run of spaces on a line."""
     text = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
-    text = "".join(ch if ch in "\n\t" or unicodedata.category(ch) != "Cc" else " " for ch in text)
+    text = _CONTROL.sub(" ", text)
     return _SPACES.sub(" ", text)
 
 
@@ -87,13 +89,23 @@ def _drop_repeats(paragraphs: list[str], title: str) -> list[str]:
             seen.add(key)
             unique.append(paragraph)
     bags = [Counter(w.casefold() for w in _WORD.findall(p)) for p in unique]
+    words = [set(bag) for bag in bags]
+    sizes = [sum(bag.values()) for bag in bags]
+    most = [max(bag.values(), default=0) for bag in bags]
+
+    def contained(i: int, j: int) -> bool:
+        need = _REPEAT_CONTAINMENT * sizes[i]
+        # Cheap upper bounds on the overlap first, most pairs of paragraphs fail them: each shared
+        # word counts at most its count in i, which is at most i's largest count.
+        shared = words[i] & words[j]
+        if len(shared) * most[i] < need or sum(bags[i][w] for w in shared) < need:
+            return False
+        return sum((bags[i] & bags[j]).values()) >= need
+
     kept = []
     for i, paragraph in enumerate(unique):
-        size = sum(bags[i].values())
-        repeated = size >= _REPEAT_MIN_WORDS and any(
-            sum(bags[j].values()) > size and sum((bags[i] & bags[j]).values()) >= _REPEAT_CONTAINMENT * size
-            for j in range(len(unique))
-            if j != i
+        repeated = sizes[i] >= _REPEAT_MIN_WORDS and any(
+            sizes[j] > sizes[i] and contained(i, j) for j in range(len(unique)) if j != i
         )
         if not repeated:
             kept.append(paragraph)
