@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 import zlib
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Sequence
+
+import numpy as np
 
 _WORD = re.compile(r"\w+")
 _SHINGLE = 5
@@ -19,22 +21,33 @@ def shingles(text: str) -> set[int]:
 
 
 def near_duplicates(texts: Sequence[str], min_containment: float) -> dict[int, list[tuple[int, float]]]:
-    """For each article, the others that share at least ``min_containment`` of the smaller one's 5-grams."""
+    """For each article, the others that share at least ``min_containment`` of the smaller one's
+    5-grams, most similar first. Postings and pair counts are arrays, not dicts: a million passages
+    make a hundred million (5-gram, article) pairs."""
     sets = [shingles(t) for t in texts]
-    postings: dict[int, list[int]] = defaultdict(list)
-    for doc, grams in enumerate(sets):
-        for gram in grams:
-            postings[gram].append(doc)
-    shared: Counter[tuple[int, int]] = Counter()
-    for docs in postings.values():
-        if 1 < len(docs) <= _MAX_POSTINGS:
-            for i, a in enumerate(docs):
-                for b in docs[i + 1 :]:
-                    shared[(a, b)] += 1
+    sizes = np.fromiter((len(g) for g in sets), dtype=np.int64, count=len(sets))
+    grams = np.fromiter((g for grams in sets for g in grams), dtype=np.uint32, count=int(sizes.sum()))
+    docs = np.repeat(np.arange(len(sets), dtype=np.int64), sizes)
+    order = np.argsort(grams, kind="stable")  # by 5-gram, then article
+    grams, docs = grams[order], docs[order]
+    starts = np.flatnonzero(np.concatenate([[grams.size > 0], grams[1:] != grams[:-1]]))
+    lengths = np.diff(np.append(starts, grams.size))
+    codes = []
+    for length in range(2, _MAX_POSTINGS + 1):
+        group = starts[lengths == length]
+        if not group.size:
+            continue
+        members = docs[group[:, None] + np.arange(length)]
+        first, second = np.triu_indices(length, 1)
+        codes.append(members[:, first].ravel() * len(sets) + members[:, second].ravel())
+    if not codes:
+        return {}
     found: dict[int, list[tuple[int, float]]] = defaultdict(list)
-    for (a, b), count in shared.items():
-        containment = count / max(1, min(len(sets[a]), len(sets[b])))
-        if containment >= min_containment:
-            found[a].append((b, round(containment, 3)))
-            found[b].append((a, round(containment, 3)))
-    return dict(found)
+    pairs, shared = np.unique(np.concatenate(codes), return_counts=True)
+    a, b = pairs // len(sets), pairs % len(sets)
+    containment = shared / np.maximum(1, np.minimum(sizes[a], sizes[b]))
+    close = containment >= min_containment
+    for x, y, c in zip(a[close].tolist(), b[close].tolist(), containment[close].tolist(), strict=True):
+        found[x].append((y, round(c, 3)))
+        found[y].append((x, round(c, 3)))
+    return {doc: sorted(others, key=lambda o: (-o[1], o[0])) for doc, others in found.items()}
