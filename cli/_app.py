@@ -27,6 +27,8 @@ app.add_typer(eval_app, name="eval")
 app.add_typer(index_app, name="index")
 app.add_typer(config_app, name="config")
 app.add_typer(feedback_app, name="feedback")
+model_app = typer.Typer(no_args_is_help=True, help="Prepare the embedding model.")
+app.add_typer(model_app, name="model")
 
 # Exit statuses: 1 an error, 2 bad settings or usage, 3 built but some input was skipped.
 EXIT_ERROR = 1
@@ -145,10 +147,10 @@ def _build(
 ) -> None:
     """Build (or, with ``previous``, update) and report; exit 3 when input files were skipped."""
     from cli._render import render_build
-    from index import ModelUnavailableError, SentenceTransformerEmbedder, build_index
+    from index import Embedder, ModelUnavailableError, build_index, embedder_for
 
-    model = SentenceTransformerEmbedder(settings.model)
-    embedder: SentenceTransformerEmbedder | None = model
+    model = embedder_for(settings.model)
+    embedder: Embedder | None = model
     problem = None
     try:
         model.warm_up()
@@ -191,6 +193,21 @@ def index_update(source: SourceOption = None, index: IndexOption = None) -> None
         _note(f"no index at {directory} yet; building it in full")
     recorded = [Path(p) for p in previous.manifest.get("sources", [])] if previous else None
     _build(settings, source or recorded, directory, previous, "updated")
+
+
+@model_app.command("export")
+def model_export() -> None:
+    """Export the model to ONNX with int8 weights, for QUOTEDESK_MODEL_BACKEND=onnx-int8."""
+    from index import export_onnx_int8
+
+    settings = _settings()
+    target = settings.model.onnx_dir
+    _note(f"exporting {settings.model.name} to {target} ...")
+    info = export_onnx_int8(settings.model, target)
+    typer.echo(
+        f"exported {info['model']} to {target}; use it with QUOTEDESK_MODEL_BACKEND=onnx-int8 "
+        "(indexes built with either backend answer with either)"
+    )
 
 
 @index_app.command("stats")

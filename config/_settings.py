@@ -54,6 +54,13 @@ class DenseIndex(Choice):
     COMPACT = "compact"  # the same graph over 8-bit vectors: about half hnsw's memory
 
 
+class EmbeddingBackend(Choice):
+    """What runs the embedding model."""
+
+    TORCH = "torch"  # sentence-transformers on PyTorch: the reference
+    ONNX_INT8 = "onnx-int8"  # the same model exported to ONNX with int8 weights (`quotedesk model export`)
+
+
 class BotMode(Choice):
     """How the bot receives updates."""
 
@@ -92,6 +99,14 @@ class ModelSettings(BaseModel):
     path: Path | None = None
     device: str = "cpu"
     batch_size: int = Field(default=32, ge=1, le=1024)
+    backend: EmbeddingBackend = EmbeddingBackend.TORCH
+    # Where `quotedesk model export` writes the ONNX model and the onnx-int8 backend reads it.
+    onnx_dir: Path = Field(default_factory=lambda: default_data_dir() / "models" / "onnx-int8")
+
+    @field_validator("backend", mode="before")
+    @classmethod
+    def _parse_backend(cls, value: Any) -> Any:
+        return EmbeddingBackend.parse(value) if isinstance(value, str) else value
 
 
 class ChunkSettings(BaseModel):

@@ -5,6 +5,7 @@ reader never sees half an index and the last good version keeps serving when a b
 """
 
 from index._article import Article, ArticleInfo, Problem, RawArticle
+from index._backends import embedder_for
 from index._bm25 import Bm25Index, Bm25Tokenizer, build_bm25
 from index._build import BUNDLED_CORPUS, BuildReport, build_index, default_sources, passage_context
 from index._embed import Embedder, SentenceTransformerEmbedder, model_dir
@@ -15,6 +16,7 @@ from index._errors import (
     IndexNotFoundError,
     ModelUnavailableError,
 )
+from index._onnx import OnnxEmbedder, export_onnx_int8
 from index._reader import IndexReader
 from index._readers import discover, read_articles
 from index._stats import index_stats
@@ -34,6 +36,7 @@ __all__ = [
     "IndexNotFoundError",
     "IndexReader",
     "ModelUnavailableError",
+    "OnnxEmbedder",
     "Problem",
     "RawArticle",
     "SentenceTransformerEmbedder",
@@ -42,6 +45,8 @@ __all__ = [
     "current_version_name",
     "default_sources",
     "discover",
+    "embedder_for",
+    "export_onnx_int8",
     "index_stats",
     "model_dir",
     "passage_context",

@@ -15,7 +15,7 @@ from config import BUNDLED_MODEL_NAME, ModelSettings
 from index._errors import ModelUnavailableError
 
 # Nothing may reach the Hugging Face hub; these make every library involved refuse to try.
-_OFFLINE_ENV = {
+OFFLINE_ENV = {
     "HF_HUB_OFFLINE": "1",
     "TRANSFORMERS_OFFLINE": "1",
     "HF_DATASETS_OFFLINE": "1",
@@ -79,7 +79,7 @@ class SentenceTransformerEmbedder:
             raise ModelUnavailableError(f"embedding model not found: {where}")
         if not (directory / "modules.json").is_file() and not (directory / "config.json").is_file():
             raise ModelUnavailableError(f"{directory} is not a sentence-transformers model directory")
-        for key, value in _OFFLINE_ENV.items():
+        for key, value in OFFLINE_ENV.items():
             os.environ.setdefault(key, value)
         try:
             from sentence_transformers import SentenceTransformer

@@ -19,9 +19,9 @@ from index import (
     IndexNotFoundError,
     IndexReader,
     ModelUnavailableError,
-    SentenceTransformerEmbedder,
     build_index,
     current_version_name,
+    embedder_for,
     index_stats,
 )
 from retrieval import _values
@@ -78,8 +78,8 @@ class Retriever:
         question that needs it, so BM25-only use never imports torch."""
         settings = settings or load_settings()
         directory = Path(index_dir).expanduser() if index_dir is not None else settings.index.dir
-        model = SentenceTransformerEmbedder(settings.model)
-        embedder: SentenceTransformerEmbedder | None = model
+        model = embedder_for(settings.model)
+        embedder: Embedder | None = model
         problem = None
         try:
             reader = IndexReader.open(directory, verify_checksums=settings.index.verify_checksums)
