@@ -29,6 +29,14 @@ def timed(call: Callable[[str], object], question: str) -> float:
     return seconds(partial(call, question))
 
 
+def resident_mb() -> float:
+    """This process's resident set now (memory-mapped index pages it touched included)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return float("nan")
+
+
 def percentiles(seconds: list[float]) -> dict[str, float]:
     ms = np.asarray(seconds) * 1000
     return {f"p{q}": round(float(np.percentile(ms, q)), 1) for q in (50, 95, 99)}
@@ -45,8 +53,10 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     questions = [q["query"] for q in json.loads(args.queries.read_text(encoding="utf-8"))][: args.questions]
+    before = resident_mb()
     retriever = Retriever.load(args.index)
     retriever.warm_up()
+    loaded = resident_mb()
     rows: dict[str, dict[str, Any]] = {}
     for mode in args.modes.split(","):
         calls: dict[str, Callable[[str], object]] = {
@@ -66,7 +76,8 @@ def main() -> None:
                 f"{CONCURRENT_CALLERS} callers, questions/s": round(len(questions) / wall, 1),
             }
     passages = retriever.reader.passages.shape[0]
-    print(f"{passages:,} passages, {len(questions)} questions")
+    memory = {"before load": before, "loaded": loaded, "after the questions": resident_mb()}
+    print(f"{passages:,} passages, {len(questions)} questions; resident MB: {memory}")
     heads = ("p50", "p95", "p99", "8x p50", "8x p95", "8x p99")
     print(f"{'call':16} " + " ".join(f"{h:>8}" for h in heads) + f" {'8x q/s':>7}")
     for name, row in rows.items():
@@ -77,7 +88,10 @@ def main() -> None:
             f"{row[f'{CONCURRENT_CALLERS} callers, questions/s']:7.1f}"
         )
     if args.json:
-        args.json.write_text(json.dumps({"passages": passages, "rows": rows}, indent=2), encoding="utf-8")
+        args.json.write_text(
+            json.dumps({"passages": passages, "resident_mb": memory, "rows": rows}, indent=2),
+            encoding="utf-8",
+        )
 
 
 if __name__ == "__main__":
