@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from array import array
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
@@ -214,41 +214,44 @@ class Bm25Index:
         return scores
 
 
-def build_bm25(corpus: Sequence[Sequence[str]], *, k1: float, b: float, epsilon: float) -> Bm25Index:
+def build_bm25(corpus: Iterable[Sequence[str]], *, k1: float, b: float, epsilon: float) -> Bm25Index:
     """rank-bm25's ``BM25Okapi`` statistics (idf with its epsilon floor), computed as arrays.
 
-    rank-bm25 keeps a dict per passage, several GB at a million passages; this keeps one array of
+    ``corpus`` is read once, so it may be a generator: a million passages' tokens are never all in
+    memory. rank-bm25 keeps a dict per passage, several GB at that size; this keeps one array of
     postings. tests/index/test_bm25.py checks the scores against rank-bm25 itself."""
-    # rank-bm25 divides by zero on a corpus whose passages have no tokens at all; it sees one
-    # placeholder token per passage instead, and so do we.
-    safe: Sequence[Sequence[str]] = corpus if any(corpus) else [["\x00"] for _ in corpus]
-    if not safe:
-        return _empty(k1, b)
     first_seen: dict[str, int] = {}
-    terms, docs, tfs = array("i"), array("i"), array("f")
-    for doc, tokens in enumerate(safe):
+    terms, docs, tfs, lengths = array("i"), array("i"), array("f"), array("f")
+    for doc, tokens in enumerate(corpus):
+        lengths.append(len(tokens))
         for token, tf in Counter(tokens).items():
             terms.append(first_seen.setdefault(token, len(first_seen)))
             docs.append(doc)
             tfs.append(tf)
+    size = len(lengths)
+    if not size:
+        return _empty(k1, b)
+    if not first_seen:
+        # rank-bm25 divides by zero on a corpus whose passages have no tokens at all; it sees one
+        # placeholder token per passage instead, and so do we.
+        return build_bm25([["\x00"]] * size, k1=k1, b=b, epsilon=epsilon)
     names = sorted(first_seen)
     rank = np.empty(len(names), dtype=np.int64)
     rank[[first_seen[name] for name in names]] = np.arange(len(names))
     term = rank[np.frombuffer(terms, dtype=np.int32)]
     order = np.argsort(term, kind="stable")  # by term, then passage (passages were appended in order)
     df = np.bincount(term, minlength=len(names))
-    size = len(safe)
     idf = np.log(size - df + 0.5) - np.log(df + 0.5)
     idf[idf < 0] = epsilon * float(idf.mean())
-    lengths = np.fromiter((len(doc) for doc in safe), dtype=np.float32, count=size)
+    doc_lengths = np.frombuffer(lengths, dtype=np.float32)
     index = Bm25Index(
         vocabulary={name: i for i, name in enumerate(names)},
         indptr=np.concatenate([[0], np.cumsum(df)]).astype(np.int64),
         docs=np.frombuffer(docs, dtype=np.int32)[order],
         tfs=np.frombuffer(tfs, dtype=np.float32)[order],
         idf=idf,
-        doc_lengths=lengths,
-        avgdl=float(lengths.astype(np.float64).sum() / size),
+        doc_lengths=doc_lengths,
+        avgdl=float(doc_lengths.astype(np.float64).sum() / size),
         k1=k1,
         b=b,
     )

@@ -327,6 +327,8 @@ def _encode_all(embedder: Embedder, texts: list[str], progress: bool) -> npt.NDA
 def _assemble(
     rows: list[npt.NDArray[np.float16] | None], sizes: list[int], fresh: npt.NDArray[np.float16], dim: int
 ) -> npt.NDArray[np.float16]:
+    if all(row is None for row in rows):
+        return fresh  # nothing reused: already in order, and a copy would double the memory
     parts = []
     cursor = 0
     for row, size in zip(rows, sizes, strict=True):
@@ -339,10 +341,11 @@ def _assemble(
 
 
 def _write_bm25(building: Path, chunked: list[_Chunked], tokenizer: Bm25Tokenizer, settings: Settings) -> Any:
-    corpus: list[list[str]] = []
-    for item in chunked:
-        info, text = item.article.info, item.article.text
-        corpus.extend(tokenizer(indexed_text(info, text, start, end)) for start, end, _f, _l in item.passages)
+    corpus = (
+        tokenizer(indexed_text(item.article.info, item.article.text, start, end))
+        for item in chunked
+        for start, end, _first, _last in item.passages
+    )
     bm25 = build_bm25(corpus, k1=settings.bm25.k1, b=settings.bm25.b, epsilon=settings.bm25.epsilon)
     vocabulary = sorted(bm25.vocabulary, key=bm25.vocabulary.__getitem__)
     (building / "bm25_vocab.json").write_text(json.dumps(vocabulary, ensure_ascii=False), encoding="utf-8")
