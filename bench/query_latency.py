@@ -29,12 +29,17 @@ def timed(call: Callable[[str], object], question: str) -> float:
     return seconds(partial(call, question))
 
 
-def resident_mb() -> float:
-    """This process's resident set now (memory-mapped index pages it touched included)."""
+def resident_mb() -> dict[str, float]:
+    """This process's resident set now, in MB: in all, then split into anonymous memory (what the
+    process allocated) and file pages (memory-mapped index files it touched, which the kernel can
+    drop and re-read at will)."""
+    fields = {"VmRSS:": "rss", "RssAnon:": "anonymous", "RssFile:": "file"}
+    found = {}
     for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return round(int(line.split()[1]) / 1024, 1)
-    return float("nan")
+        parts = line.split()
+        if parts and parts[0] in fields:
+            found[fields[parts[0]]] = round(int(parts[1]) / 1024, 1)
+    return found
 
 
 def percentiles(seconds: list[float]) -> dict[str, float]:
