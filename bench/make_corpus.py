@@ -1,13 +1,15 @@
 """A larger corpus grown from a real one: articles re-dated and lightly altered, never exact copies.
 
     python bench/make_corpus.py --corpus ../shared/datasets/multihop-rag/corpus.json \\
-        --copies 11 --out /tmp/corpus-100k.json
+        --copies 11 --out /tmp/corpus-100k
 
 Copy ``c`` of an article is published ``c`` weeks (plus a few days) later, its numbers are nudged,
 about one paragraph in ten is left out and two neighbouring paragraphs may trade places, so that
 passages differ in their words, lengths and dates as a growing archive's would. Copy 0 is the
 original. MultiHop-RAG (609 articles) gives about 9,200 passages per copy: 11 copies make about
-100k passages, 109 about 1M.
+100k passages, 109 about 1M. The articles are written as JSON files of 4,000 articles each into
+the ``--out`` directory, since one file of a million passages (650 MB) is more than ``index build``
+reads from one file.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any
 
 _NUMBER = re.compile(r"\b\d{2,}\b")
 _DROP_SHARE = 0.1
+_PER_FILE = 4000
 
 
 def altered(article: dict[str, Any], copy: int, rng: random.Random) -> dict[str, Any]:
@@ -49,13 +52,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--corpus", type=Path, required=True, help="JSON list of articles")
     parser.add_argument("--copies", type=int, required=True, help="copies per article")
-    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--out", type=Path, required=True, help="directory for the JSON files")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     articles = json.loads(args.corpus.read_text(encoding="utf-8"))
     rng = random.Random(args.seed)
     grown = [altered(a, c, rng) for c in range(args.copies) for a in articles]
-    args.out.write_text(json.dumps(grown, ensure_ascii=False), encoding="utf-8")
+    args.out.mkdir(parents=True, exist_ok=True)
+    for number, start in enumerate(range(0, len(grown), _PER_FILE), start=1):
+        part = args.out / f"articles-{number:04d}.json"
+        part.write_text(json.dumps(grown[start : start + _PER_FILE], ensure_ascii=False), encoding="utf-8")
     print(f"{len(grown):,} articles ({args.copies} copies of {len(articles):,}) -> {args.out}")
 
 
