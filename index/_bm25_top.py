@@ -35,17 +35,19 @@ def top_k(index: Bm25Index, tokens: Sequence[str], k: int, among: npt.NDArray[np
     counts = Counter(t for t in tokens if t in index.vocabulary)
     if k <= 0 or not counts or index.size == 0:
         return _empty()
-    if among is not None:
-        if among.shape[0] <= _SUBSET_SHARE * index.size:
-            return best(among, index.scores_for(tokens, among), k)
-        return best(among, index.scores(tokens)[among], k)
+    if among is not None and among.shape[0] <= _SUBSET_SHARE * index.size:
+        return best(among, index.scores_for(tokens, among), k)
     terms = [index.vocabulary[t] for t in counts]
     weights = np.array([counts[t] * index.idf[index.vocabulary[t]] for t in counts], dtype=np.float64)
     if index.upper is None or np.any(weights <= 0):
         # Without bounds, or with a term that lowers scores (partial scores would be no floor).
-        everything = np.arange(index.size, dtype=np.int64)
-        return best(everything, index.scores(tokens), k)
-    candidates = _pruned_candidates(index, terms, weights, index.upper, k)
+        everything = np.arange(index.size, dtype=np.int64) if among is None else among
+        return best(everything, index.scores(tokens)[everything], k)
+    allowed = None
+    if among is not None:
+        allowed = np.zeros(index.size, dtype=bool)
+        allowed[among] = True
+    candidates = _pruned_candidates(index, terms, weights, index.upper, k, allowed)
     return best(candidates, index.scores_for(tokens, candidates), k)
 
 
@@ -55,8 +57,10 @@ def _pruned_candidates(
     weights: npt.NDArray[np.float64],
     upper: npt.NDArray[np.float64],
     k: int,
+    allowed: npt.NDArray[np.bool_] | None = None,
 ) -> npt.NDArray[np.int64]:
-    """Passages that may still be in the top ``k`` once the terms worth walking are walked."""
+    """Passages that may still be in the top ``k`` once the terms worth walking are walked; only
+    passages ``allowed`` (a mask) when given, the others counting as absent."""
     bounds = weights * upper[terms]
     order = np.argsort(-bounds, kind="stable")
     partial = np.zeros(index.size, dtype=np.float64)
@@ -72,7 +76,7 @@ def _pruned_candidates(
         partial[docs] += weights[position] * (tf * (index.k1 + 1) / (tf + norm))
         left -= float(bounds[position])
         # The k best partial scores are among the previous leaders and the passages just raised.
-        pool = np.union1d(leaders, docs)
+        pool = np.union1d(leaders, docs if allowed is None else docs[allowed[docs]])
         if pool.shape[0] < k:
             leaders = pool
             continue
@@ -84,6 +88,8 @@ def _pruned_candidates(
     else:
         left = 0.0
     in_running = (partial > 0) & (partial >= floor * (1 - _ROUNDING) - left)
+    if allowed is not None:
+        in_running &= allowed
     return np.flatnonzero(in_running).astype(np.int64)
 
 

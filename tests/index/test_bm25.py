@@ -73,13 +73,18 @@ def test_pruned_top_k_is_the_exhaustive_top_k() -> None:
         ids, scores = index.top(query, k)
         assert list(ids) == _exhaustive_top(index, query, k)
         np.testing.assert_allclose(scores, index.scores(query)[ids], atol=1e-12)
+        # Within a large subset (a date filter), pruning skips the passages outside it.
+        half = np.flatnonzero(np.random.default_rng(len(query)).random(3000) < 0.5).astype(np.int64)
+        scores_all = index.scores(query)
+        expected = sorted((int(i) for i in half if scores_all[i] > 0), key=lambda i: (-scores_all[i], i))[:k]
+        assert list(index.top(query, k, half)[0]) == expected
 
 
 def test_top_k_among_a_subset() -> None:
     rng = random.Random(9)
     vocabulary, corpus = _zipf_corpus(rng, 1000)
     index = build_bm25(corpus, k1=1.5, b=0.75, epsilon=0.25)
-    for size in (0, 5, 100, 900):
+    for size in (0, 5, 100, 900, 1000):
         among = np.array(sorted(rng.sample(range(1000), size)), dtype=np.int64)
         query = rng.sample(vocabulary[:300], 4)
         ids, _ = index.top(query, 10, among)
