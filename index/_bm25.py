@@ -207,9 +207,16 @@ class Bm25Index:
             if hi == lo:
                 continue
             postings = self.docs[lo:hi]
-            at = np.minimum(np.searchsorted(postings, docs), hi - lo - 1)
-            present = postings[at] == docs
-            tf = np.where(present, self.tfs[lo:hi][at], 0.0).astype(np.float64)
+            tf = np.zeros(docs.shape[0], dtype=np.float64)
+            if hi - lo < docs.shape[0]:
+                # A short postings list is looked up in the candidates, not the other way round.
+                at = np.minimum(np.searchsorted(docs, postings), docs.shape[0] - 1)
+                present = docs[at] == postings
+                tf[at[present]] = self.tfs[lo:hi][present]
+            else:
+                at = np.minimum(np.searchsorted(postings, docs), hi - lo - 1)
+                present = postings[at] == docs
+                tf[present] = self.tfs[lo:hi][at[present]]
             scores += repeats * self.idf[term] * (tf * (self.k1 + 1) / (tf + norm))
         return scores
 

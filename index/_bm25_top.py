@@ -27,6 +27,9 @@ _SUBSET_SHARE = 0.125
 # is kept and decided by its exact score.
 _ROUNDING = 1e-9
 
+# Stop walking postings once at most this share of the index can still reach the top k.
+_MAX_RUNNING_SHARE = 1 / 64
+
 Result = tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]
 
 
@@ -75,8 +78,12 @@ def _pruned_candidates(
         norm = index.k1 * (1 - index.b + index.b * index.doc_lengths[docs].astype(np.float64) / index.avgdl)
         partial[docs] += weights[position] * (tf * (index.k1 + 1) / (tf + norm))
         left -= float(bounds[position])
-        # The k best partial scores are among the previous leaders and the passages just raised.
-        pool = np.union1d(leaders, docs if allowed is None else docs[allowed[docs]])
+        # The k best partial scores are among the previous leaders and the k best of the passages
+        # just raised; only those 2k are merged, not the whole postings list.
+        raised = docs if allowed is None else docs[allowed[docs]]
+        if raised.shape[0] > k:
+            raised = raised[np.argpartition(-partial[raised], k - 1)[:k]]
+        pool = np.union1d(leaders, raised)
         if pool.shape[0] < k:
             leaders = pool
             continue
@@ -84,7 +91,11 @@ def _pruned_candidates(
         chosen = np.argpartition(-values, k - 1)[:k]
         leaders, floor = pool[chosen], float(values[chosen].min())
         if floor > 0 and left < floor * (1 - _ROUNDING):
-            break
+            # Safe to stop; worth it only once few passages stay in the running, since each is
+            # then scored term by term. Until then the next term's postings narrow them further.
+            running = np.count_nonzero(partial >= floor * (1 - _ROUNDING) - left)
+            if running <= max(k, _MAX_RUNNING_SHARE * index.size):
+                break
     else:
         left = 0.0
     in_running = (partial > 0) & (partial >= floor * (1 - _ROUNDING) - left)
@@ -97,6 +108,11 @@ def best(ids: npt.NDArray[np.int64], scores: npt.NDArray[np.float64], k: int) ->
     """The ``k`` best of ``ids`` with a positive score, by score, then passage number."""
     positive = scores > 0
     ids, scores = ids[positive], scores[positive]
+    if k < scores.shape[0]:
+        # Sorting only the passages that reach the k-th score (ties at it included) is enough.
+        kth = np.partition(scores, scores.shape[0] - k)[scores.shape[0] - k]
+        reach = scores >= kth
+        ids, scores = ids[reach], scores[reach]
     order = np.lexsort((ids, -scores))[:k]
     return ids[order].astype(np.int64), scores[order]
 
