@@ -22,6 +22,7 @@ FILES = sorted(
         "bm25_idf.npy",
         "bm25_indptr.npy",
         "bm25_tfs.npy",
+        "bm25_upper.npy",
         "bm25_vocab.json",
         "dense.faiss",
         "manifest.json",
