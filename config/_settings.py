@@ -10,9 +10,17 @@ import enum
 import os
 import re
 from pathlib import Path
-from typing import Any, Self
+from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from config._errors import SettingsError
@@ -35,6 +43,11 @@ class Choice(enum.StrEnum):
             name = re.sub(r"(?<!^)(?=[A-Z])", " ", cls.__name__).lower()  # BotMode -> "bot mode"
             valid = ", ".join(m.value for m in cls)
             raise SettingsError(f"unknown {name} {value!r}; valid values: {valid}") from None
+
+    @classmethod
+    def coerce(cls, value: Any) -> Any:
+        """:meth:`parse` for text (a setting's value); anything else is left to pydantic."""
+        return cls.parse(value) if isinstance(value, str) else value
 
 
 class Mode(Choice):
@@ -81,15 +94,10 @@ class IndexSettings(BaseModel):
     verify_checksums: bool = True
     # Near-duplicate articles (wire copies): share of one article's word 5-grams found in the other.
     duplicate_containment: float = Field(default=0.6, gt=0.0, le=1.0)
-    dense_index: DenseIndex = DenseIndex.AUTO
+    dense_index: Annotated[DenseIndex, BeforeValidator(DenseIndex.coerce)] = DenseIndex.AUTO
     # Where ``auto`` turns from an exact index to HNSW: exact search costs a pass over every vector
     # per question, about 20 ms at 200k passages on two cores.
     hnsw_min_passages: int = Field(default=200_000, ge=0)
-
-    @field_validator("dense_index", mode="before")
-    @classmethod
-    def _parse_dense_index(cls, value: Any) -> Any:
-        return DenseIndex.parse(value) if isinstance(value, str) else value
 
 
 class ModelSettings(BaseModel):
@@ -99,14 +107,9 @@ class ModelSettings(BaseModel):
     path: Path | None = None
     device: str = "cpu"
     batch_size: int = Field(default=32, ge=1, le=1024)
-    backend: EmbeddingBackend = EmbeddingBackend.TORCH
+    backend: Annotated[EmbeddingBackend, BeforeValidator(EmbeddingBackend.coerce)] = EmbeddingBackend.TORCH
     # Where `quotedesk model export` writes the ONNX model and the onnx-int8 backend reads it.
     onnx_dir: Path = Field(default_factory=lambda: default_data_dir() / "models" / "onnx-int8")
-
-    @field_validator("backend", mode="before")
-    @classmethod
-    def _parse_backend(cls, value: Any) -> Any:
-        return EmbeddingBackend.parse(value) if isinstance(value, str) else value
 
 
 class ChunkSettings(BaseModel):
@@ -124,7 +127,7 @@ class BM25Settings(BaseModel):
 
 
 class RetrievalSettings(BaseModel):
-    mode: Mode = Mode.HYBRID
+    mode: Annotated[Mode, BeforeValidator(Mode.coerce)] = Mode.HYBRID
     # Weights of the signals summed over candidate passages (each max-normalised): the question's
     # BM25 score, its clauses' best BM25 score, the passage's cosine similarity to the question, the
     # best similarity of any of its sentences to any clause, and a bonus for articles published on a
@@ -151,17 +154,12 @@ class RetrievalSettings(BaseModel):
     # Questions longer than this are cut before retrieval, which bounds the time one question takes.
     max_question_chars: int = Field(default=1000, ge=16, le=100_000)
 
-    @field_validator("mode", mode="before")
-    @classmethod
-    def _parse_mode(cls, value: Any) -> Any:
-        return Mode.parse(value) if isinstance(value, str) else value
-
 
 class TelegramSettings(BaseModel):
     token: SecretStr | None = None
     # The Bot API server's root: Telegram's, a self-hosted one, or a local test server.
     api_url: str = "https://api.telegram.org"
-    mode: BotMode = BotMode.POLLING
+    mode: Annotated[BotMode, BeforeValidator(BotMode.coerce)] = BotMode.POLLING
     # Webhook mode: where the bot listens, the public URL Telegram posts to, and the secret
     # Telegram must send with every update.
     webhook_listen: str = "127.0.0.1"
@@ -178,11 +176,6 @@ class TelegramSettings(BaseModel):
     request_timeout: float = Field(default=10.0, gt=0, le=300)
     flood_messages: int = Field(default=6, ge=1)
     flood_seconds: float = Field(default=30.0, gt=0)
-
-    @field_validator("mode", mode="before")
-    @classmethod
-    def _parse_mode(cls, value: Any) -> Any:
-        return BotMode.parse(value) if isinstance(value, str) else value
 
     @field_validator("api_url")
     @classmethod
