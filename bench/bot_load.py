@@ -13,12 +13,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
-import shutil
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,6 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for the tests
 from config import load_settings
 from index import build_index, embedder_for
 from tests.bot.fake_bot_api import FakeBotApiServer, message_update
+from tests.bot.test_e2e import _start_bot as start_bot
+from tests.bot.test_e2e import _stop as stop_bot
 
 SEED_QUESTIONS = [
     "How long did the talks last?",
@@ -43,7 +41,6 @@ SEED_QUESTIONS = [
 ANSWER = re.compile(r"^❓ <b>.*#(\d+)</b>")
 START_SECONDS = 120
 REPLY_SECONDS = 300
-TOKEN = "123456:BENCH-TOKEN"
 
 
 def main() -> None:
@@ -60,10 +57,8 @@ def main() -> None:
         questions = [q["query"] for q in json.loads(args.queries.read_text(encoding="utf-8"))]
     with tempfile.TemporaryDirectory() as scratch:
         work = Path(scratch)
-        index = work / "index"
-        if args.index:
-            shutil.copytree(args.index, index)
-        else:
+        index = args.index or work / "built"
+        if not args.index:
             settings = load_settings()
             build_index(settings, index_dir=index, embedder=embedder_for(settings.model))
         result = _run(work, index, [f"{questions[i % len(questions)]} #{i}" for i in range(args.chats)])
@@ -75,19 +70,7 @@ def main() -> None:
 
 def _run(work: Path, index: Path, asked: list[str]) -> dict[str, object]:
     with FakeBotApiServer() as server:
-        env = {
-            **os.environ,
-            "QUOTEDESK_TELEGRAM_TOKEN": TOKEN,
-            "QUOTEDESK_TELEGRAM_API_URL": server.url,
-            "QUOTEDESK_INDEX_DIR": str(index),
-            "QUOTEDESK_TELEGRAM_STATE_FILE": str(work / "state.pickle"),
-            "QUOTEDESK_TELEGRAM_FEEDBACK_DB": str(work / "feedback.sqlite3"),
-        }
-        quotedesk = shutil.which("quotedesk") or str(Path(sys.executable).with_name("quotedesk"))
-        with (work / "bot.log").open("w") as log:
-            bot = subprocess.Popen(
-                [quotedesk, "bot"], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=work
-            )
+        bot = start_bot(work, index, server)  # as the end-to-end tests start it, on a copy of the index
         try:
             server.api.wait_for("getUpdates", 1, timeout=START_SECONDS)
             queued = {}
@@ -102,8 +85,7 @@ def _run(work: Path, index: Path, asked: list[str]) -> dict[str, object]:
                     if ANSWER.match(reply["text"]):
                         answered.setdefault(int(reply["chat_id"]), reply["_at"])
         finally:
-            bot.send_signal(signal.SIGTERM)
-            bot.wait(timeout=30)
+            stop_bot(bot, work)  # fails if the bot did not exit cleanly or logged a traceback
     latency = np.array([answered[c] - queued[c] for c in answered]) * 1000
     return {
         "chats": len(asked),
