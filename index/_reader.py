@@ -235,12 +235,6 @@ class IndexReader:
     def article_index(self, doc_id: str) -> int | None:
         return self._by_id.get(doc_id)
 
-    def passages_of(self, articles: Sequence[int]) -> npt.NDArray[np.int64]:
-        """Passage numbers belonging to any of ``articles``."""
-        return np.flatnonzero(np.isin(self.passage_article, np.asarray(articles, dtype=np.int64))).astype(
-            np.int64
-        )
-
     # --- loading --------------------------------------------------------------------------------
 
     def _array(self, name: str) -> Any:

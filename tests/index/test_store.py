@@ -146,16 +146,17 @@ def test_update_embeds_only_new_or_changed_and_drops_removed(
     assert sorted(updated.doc_ids) == ["a0", "a1", "a3"]
     # Only a0 and a3 were embedded: their passages and sentences, nothing of a1.
     expected = sum(
-        len(updated.passages_of([updated.article_index(d)]))
+        len(updated.article_passages(updated.article_index(d)))  # type: ignore[arg-type]
         + len(updated.article_sentences(updated.article_index(d)))  # type: ignore[arg-type]
         for d in ("a0", "a3")
     )
     assert counting.texts == expected
     a1_old, a1_new = first.article_index("a1"), updated.article_index("a1")
+    assert a1_old is not None and a1_new is not None
+    new_rows, old_rows = updated.article_passages(a1_new), first.article_passages(a1_old)
     np.testing.assert_array_equal(
-        updated.passage_vectors[updated.passages_of([a1_new])],  # type: ignore[list-item]
-        old_vectors[first.passages_of([a1_old])],
-    )  # type: ignore[list-item]
+        updated.passage_vectors[new_rows.start : new_rows.stop], old_vectors[old_rows.start : old_rows.stop]
+    )
 
 
 def test_manifest_records_what_the_issue_asks(seed_index: Path) -> None:
