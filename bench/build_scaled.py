@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from config import load_settings
-from index import SentenceTransformerEmbedder, build_index
+from index import IndexReader, SentenceTransformerEmbedder, build_index, index_stats
 from index._embed import Embedder
 
 _DIMENSION = 384  # all-MiniLM-L6-v2's
@@ -46,10 +46,6 @@ class RandomEmbedder:
         return unit
 
 
-def disk_bytes(directory: Path) -> int:
-    return sum(p.stat().st_size for p in directory.rglob("*") if p.is_file())
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -68,6 +64,7 @@ def main() -> None:
     started = time.perf_counter()
     report = build_index(settings, sources=[args.corpus], index_dir=args.index, embedder=embedder)
     wall = time.perf_counter() - started
+    built = IndexReader.open(args.index, verify_checksums=False)  # hashing GBs would add minutes
     result = {
         "corpus": str(args.corpus),
         "vectors": args.vectors,
@@ -77,7 +74,7 @@ def main() -> None:
         "seconds": round(wall, 1),
         "passages_per_second": round(report.passages / wall, 1),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-        "disk_mb": round(disk_bytes(args.index / report.version) / 2**20),
+        "disk_mb": round(index_stats(built)["bytes_on_disk"] / 2**20),
     }
     print(json.dumps(result, indent=2))
     if args.json:
