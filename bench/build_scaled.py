@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from config import load_settings
-from index import IndexReader, SentenceTransformerEmbedder, build_index, index_stats
+from index import IndexReader, build_index, embedder_for, index_stats
 from index._embed import Embedder
 
 _DIMENSION = 384  # all-MiniLM-L6-v2's
@@ -57,9 +57,7 @@ def main() -> None:
     args = parser.parse_args()
     settings = load_settings()
     embedder: Embedder = (
-        RandomEmbedder(settings.model.name)
-        if args.vectors == "random"
-        else SentenceTransformerEmbedder(settings.model)
+        RandomEmbedder(settings.model.name) if args.vectors == "random" else embedder_for(settings.model)
     )
     started = time.perf_counter()
     report = build_index(settings, sources=[args.corpus], index_dir=args.index, embedder=embedder)
