@@ -136,7 +136,7 @@ def _quantulum() -> Any:
 
 
 def warm_up() -> None:
-    """Load quantulum3's unit tables and dateparser now (about 2.5 s) rather than at the first question."""
+    """Load quantulum3's unit tables and dateparser now (about 1.3 s) rather than at the first question."""
     _quantulum().parse("an hour")
     _date_key.__wrapped__("June 2, 2025")  # not through the cache: nothing to remember
 
