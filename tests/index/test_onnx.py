@@ -17,6 +17,7 @@ from index import (
     embedder_for,
     export_onnx_int8,
 )
+from index._onnx import _MAX_PADDING_SHARE, _length_batches
 
 TEXTS = [
     "How long did the talks in Istanbul last?",
@@ -47,6 +48,20 @@ def test_onnx_vectors_are_close_to_pytorch(exported: Settings, embedder: Any) ->
     # its batch-mates; batching and length sorting must not shift it further than that.
     alone = np.vstack([onnx.encode([t]) for t in TEXTS])
     assert np.min(np.sum(alone * ours, axis=1)) >= 0.98
+
+
+@pytest.mark.parametrize("size", [1, 3, 32])
+def test_length_batches_cover_each_row_once_with_little_padding(size: int) -> None:
+    lengths = [57, 12, 14, 15, 30, 13, 256, 250, 12, 60, 58, 7]
+    batches = _length_batches(lengths, size)
+    assert sorted(row for batch in batches for row in batch) == list(range(len(lengths)))
+    for batch in batches:
+        widths = [lengths[row] for row in batch]
+        padded = max(widths) * len(batch)
+        assert len(batch) <= size
+        assert len(batch) == 1 or padded - sum(widths) <= _MAX_PADDING_SHARE * padded
+    # A question (57 tokens) is not padded together with its short clauses.
+    assert not any({0, 1} <= set(batch) for batch in batches)
 
 
 def test_export_replaces_the_previous_one(exported: Settings) -> None:
