@@ -176,48 +176,45 @@ class Bm25Index:
 
         return top_k(self, query_tokens, k, among)
 
+    @cached_property
+    def norms(self) -> npt.NDArray[np.float64]:
+        """Per passage, rank-bm25's length normalisation ``k1 (1 - b + b len / avgdl)``."""
+        lengths = self.doc_lengths.astype(np.float64)
+        return self.k1 * (1 - self.b + self.b * lengths / self.avgdl)
+
+    def query_terms(
+        self, query_tokens: Sequence[str]
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+        """The query's known terms and weights (idf times repeats) in the order every scorer adds
+        them: largest bound first (pruning walks them so), then term number."""
+        counts = Counter(self.vocabulary[t] for t in query_tokens if t in self.vocabulary)
+        terms = np.fromiter(counts, dtype=np.int64, count=len(counts))
+        weights = np.array([counts[t] for t in counts], dtype=np.float64) * self.idf[terms]
+        bounds = weights * self.upper[terms] if self.upper is not None else np.zeros_like(weights)
+        order = np.lexsort((terms, -bounds))
+        return terms[order], weights[order]
+
     def scores(self, query_tokens: Sequence[str]) -> npt.NDArray[np.float64]:
         """rank-bm25's ``get_scores``: every query token counts, repeats included."""
+        from index._bm25_kernels import add_terms
+
         scores = np.zeros(self.size, dtype=np.float64)
-        norm: npt.NDArray[np.float64] | None = None
-        for token, repeats in Counter(query_tokens).items():
-            term = self.vocabulary.get(token)
-            if term is None:
-                continue
-            if norm is None:
-                norm = self.k1 * (1 - self.b + self.b * self.doc_lengths.astype(np.float64) / self.avgdl)
-            lo, hi = int(self.indptr[term]), int(self.indptr[term + 1])
-            docs = self.docs[lo:hi]
-            tf = self.tfs[lo:hi].astype(np.float64)
-            scores[docs] += repeats * self.idf[term] * (tf * (self.k1 + 1) / (tf + norm[docs]))
+        terms, weights = self.query_terms(query_tokens)
+        if terms.shape[0]:
+            add_terms(scores, self.indptr, self.docs, self.tfs, self.norms, terms, weights, self.k1)
         return scores
 
     def scores_for(self, query_tokens: Sequence[str], docs: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
-        """:meth:`scores` of ``docs`` only (ascending passage numbers), without touching the rest:
-        each term's postings are sorted by passage, so a binary search finds the candidates in them."""
+        """:meth:`scores` of ``docs`` only (ascending passage numbers), without touching the rest."""
+        from index._bm25_kernels import add_terms_for
+
         scores = np.zeros(docs.shape[0], dtype=np.float64)
-        if not docs.shape[0]:
-            return scores
-        norm = self.k1 * (1 - self.b + self.b * self.doc_lengths[docs].astype(np.float64) / self.avgdl)
-        for token, repeats in Counter(query_tokens).items():
-            term = self.vocabulary.get(token)
-            if term is None:
-                continue
-            lo, hi = int(self.indptr[term]), int(self.indptr[term + 1])
-            if hi == lo:
-                continue
-            postings = self.docs[lo:hi]
-            tf = np.zeros(docs.shape[0], dtype=np.float64)
-            if hi - lo < docs.shape[0]:
-                # A short postings list is looked up in the candidates, not the other way round.
-                at = np.minimum(np.searchsorted(docs, postings), docs.shape[0] - 1)
-                present = docs[at] == postings
-                tf[at[present]] = self.tfs[lo:hi][present]
-            else:
-                at = np.minimum(np.searchsorted(postings, docs), hi - lo - 1)
-                present = postings[at] == docs
-                tf[present] = self.tfs[lo:hi][at[present]]
-            scores += repeats * self.idf[term] * (tf * (self.k1 + 1) / (tf + norm))
+        terms, weights = self.query_terms(query_tokens)
+        if docs.shape[0] and terms.shape[0]:
+            candidates = np.ascontiguousarray(docs, dtype=np.int64)
+            add_terms_for(
+                scores, candidates, self.indptr, self.docs, self.tfs, self.norms, terms, weights, self.k1
+            )
         return scores
 
 

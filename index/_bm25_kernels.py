@@ -1,0 +1,164 @@
+"""The loops over BM25 postings, compiled by numba: numpy needs several passes and temporary arrays
+per term (gather, divide, scatter), which at a million passages cost more than the scoring itself.
+
+Every function adds a term's contribution with the same expression, in the order of ``terms``, so
+a passage's score is the same float however it was reached: walked, looked up or scored whole.
+``nogil`` lets concurrent questions score on both cores. Compiled code is cached beside this file
+(numba's ``cache=True``), so only the first run after installing pays for compiling.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True, nogil=True)
+def add_terms(scores, indptr, docs, tfs, norms, terms, weights, k1):  # type: ignore[no-untyped-def]
+    """Add each term's contribution to ``scores`` (one per passage) for every passage it occurs in."""
+    for j in range(terms.shape[0]):
+        term, weight = terms[j], weights[j]
+        for i in range(indptr[term], indptr[term + 1]):
+            doc = docs[i]
+            tf = np.float64(tfs[i])
+            scores[doc] += weight * (tf * (k1 + 1.0) / (tf + norms[doc]))
+
+
+@njit(cache=True, nogil=True)
+def add_terms_for(scores, candidates, indptr, docs, tfs, norms, terms, weights, k1):  # type: ignore[no-untyped-def]
+    """:func:`add_terms` for ``candidates`` only (ascending; ``scores[i]`` is ``candidates[i]``'s).
+    Both lists are sorted, so each is searched from where the last match left off, by galloping
+    through the longer one: the cost grows with the shorter list, not the postings."""
+    count = candidates.shape[0]
+    for j in range(terms.shape[0]):
+        term, weight = terms[j], weights[j]
+        lo, hi = indptr[term], indptr[term + 1]
+        if hi - lo <= count:
+            at = 0
+            for i in range(lo, hi):
+                doc = docs[i]
+                at = _gallop(candidates, doc, at, count)
+                if at == count:
+                    break
+                if candidates[at] == doc:
+                    tf = np.float64(tfs[i])
+                    scores[at] += weight * (tf * (k1 + 1.0) / (tf + norms[doc]))
+        else:
+            i = lo
+            for at in range(count):
+                doc = candidates[at]
+                i = _gallop(docs, doc, i, hi)
+                if i == hi:
+                    break
+                if docs[i] == doc:
+                    tf = np.float64(tfs[i])
+                    scores[at] += weight * (tf * (k1 + 1.0) / (tf + norms[doc]))
+
+
+@njit(cache=True, nogil=True)
+def _gallop(values, target, start, stop):  # type: ignore[no-untyped-def]
+    """The first position in ``values[start:stop]`` (ascending) holding ``target`` or more, or
+    ``stop``: steps of 1, 2, 4, ... ahead, then a binary search within the last step."""
+    if start >= stop or values[start] >= target:
+        return start
+    low, step = start, 1
+    while low + step < stop and values[low + step] < target:
+        low += step
+        step *= 2
+    high = min(low + step, stop)  # values[low] < target <= values[high] (or high == stop)
+    while high - low > 1:
+        middle = (low + high) // 2
+        if values[middle] < target:
+            low = middle
+        else:
+            high = middle
+    return high
+
+
+@njit(cache=True, nogil=True)
+def pruned_candidates(  # type: ignore[no-untyped-def]
+    indptr, docs, tfs, norms, terms, weights, bounds, k1, k, allowed, floor_pool, max_running, rounding
+):
+    """Top-k candidates and their full scores, MaxScore style (see _bm25_top for the reasoning).
+
+    ``terms`` come largest bound first; ``allowed`` is a mask over passages, or empty for all.
+    Terms are walked into partial scores. Walking stops early once the bounds of the terms left
+    (``left``) cannot lift an unseen passage to the floor and about ``max_running`` passages at
+    most can still reach it; the terms left are then looked up for those passages only. Either
+    way the candidates are the passages whose partial score, plus ``left``, reaches the floor.
+
+    The floor is the k-th best partial score among ``floor_pool`` allowed passages taken from the
+    postings of the rarest terms first: a subset's k-th best is never above the whole's, so it is
+    safe, and those passages hold the best ones. Before the walked terms' bounds exceed ``left``
+    no floor can be above ``left``, so it is not computed then."""
+    size = norms.shape[0]
+    filtered = allowed.shape[0] > 0
+    partial = np.zeros(size)
+    pool = _pool(indptr, docs, terms, allowed, floor_pool, size)
+    left = bounds.sum()
+    walked_bounds = 0.0
+    walked = terms.shape[0]
+    for j in range(terms.shape[0]):
+        add_terms(partial, indptr, docs, tfs, norms, terms[j : j + 1], weights[j : j + 1], k1)
+        left -= bounds[j]
+        walked_bounds += bounds[j]
+        if j == terms.shape[0] - 1 or left >= walked_bounds * (1 - rounding):
+            continue
+        values = partial[pool]
+        floor = _kth_best(values, k)
+        if floor <= 0 or left >= floor * (1 - rounding):
+            continue
+        if _count_reaching(partial, floor * (1 - rounding) - left, allowed) <= max_running:
+            walked = j + 1
+            break
+    if walked == terms.shape[0]:
+        left = 0.0
+    floor = _kth_best(partial[pool], k)
+    cut = floor * (1 - rounding) - left if floor > 0 else 0.0
+    candidates = np.empty(_count_reaching(partial, cut, allowed), np.int64)
+    count = 0
+    for doc in range(size):
+        if partial[doc] > 0 and partial[doc] >= cut and (not filtered or allowed[doc]):
+            candidates[count] = doc
+            count += 1
+    scores = partial[candidates]
+    add_terms_for(scores, candidates, indptr, docs, tfs, norms, terms[walked:], weights[walked:], k1)
+    return candidates, scores
+
+
+@njit(cache=True, nogil=True)
+def _pool(indptr, docs, terms, allowed, floor_pool, size):  # type: ignore[no-untyped-def]
+    """Up to ``floor_pool`` distinct allowed passages, from the postings of ``terms`` in order."""
+    filtered = allowed.shape[0] > 0
+    seen = np.zeros(size, np.bool_)
+    pool = np.empty(floor_pool, np.int64)
+    count = 0
+    for j in range(terms.shape[0]):
+        for i in range(indptr[terms[j]], indptr[terms[j] + 1]):
+            doc = docs[i]
+            if not seen[doc] and (not filtered or allowed[doc]):
+                seen[doc] = True
+                pool[count] = doc
+                count += 1
+                if count == floor_pool:
+                    return pool
+    return pool[:count]
+
+
+@njit(cache=True, nogil=True)
+def _kth_best(values, k):  # type: ignore[no-untyped-def]
+    """The k-th largest of ``values``, or 0 when there are fewer than k."""
+    if values.shape[0] < k:
+        return 0.0
+    return np.partition(values, values.shape[0] - k)[values.shape[0] - k]
+
+
+@njit(cache=True, nogil=True)
+def _count_reaching(partial, cut, allowed):  # type: ignore[no-untyped-def]
+    """How many allowed passages have a partial score above 0 and at least ``cut``."""
+    filtered = allowed.shape[0] > 0
+    count = 0
+    for doc in range(partial.shape[0]):
+        if partial[doc] > 0 and partial[doc] >= cut and (not filtered or allowed[doc]):
+            count += 1
+    return count
