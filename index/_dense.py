@@ -17,6 +17,8 @@ _TRAINING_SAMPLE = 100_000
 # A subset of at most this many passages is searched by comparing its vectors directly: cheaper
 # than filtering a graph walk, and exact.
 EXACT_SUBSET_MAX = 50_000
+# See _filtered_ef.
+_FILTERED_EF_FACTOR = 2
 
 _FACTORY = {
     DenseIndex.EXACT: "Flat",
@@ -48,6 +50,18 @@ def build_dense_index(vectors: npt.NDArray[np.float16], kind: DenseIndex) -> Any
     return index
 
 
+def _filtered_ef(ef: int, total: int, allowed: npt.NDArray[np.int64] | None) -> int:
+    """How wide to walk the graph so that about ``ef`` of the nodes reached are ``allowed``.
+
+    FAISS filters HNSW results, not the walk: with ``ef`` 128 and a subset of 15% of the
+    passages, some 20 of the nodes reached were in it, and an outlet's top 30 overlapped the exact
+    one by 0.28 (MultiHop-RAG, real vectors). Widening by the subset's share, twice over, brought
+    the overlap to 0.99 on average (0.78 at worst) across its outlets."""
+    if allowed is None or not len(allowed):
+        return ef
+    return int(min(total, ef * _FILTERED_EF_FACTOR * total / len(allowed)))
+
+
 def search(
     index: Any,
     vectors: Any,
@@ -70,7 +84,7 @@ def search(
         return allowed[best].astype(np.int64), similarity[best]
     if hasattr(index, "hnsw"):
         params: Any = faiss.SearchParametersHNSW()  # type: ignore[attr-defined]  # absent from faiss's stubs
-        params.efSearch = max(ef_search, k)
+        params.efSearch = _filtered_ef(max(ef_search, k), index.ntotal, allowed)
     else:
         params = faiss.SearchParameters()
     # A bitmap, not IDSelectorBatch: building Batch's hash set of a 150k-passage subset took
