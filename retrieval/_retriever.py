@@ -37,6 +37,7 @@ from retrieval._fusion import cover_outlets
 from retrieval._models import Answer, Context, Filters, OutletSummary, Passage
 from retrieval._question import clean_question, mentioned_days, named_outlets, question_dates
 from retrieval._ranking import Query, rank
+from retrieval._threads import one_blas_thread
 
 _log = logging.getLogger("quotedesk.retrieval")
 # Without vectors a sentence scores by the share of the question's terms it holds; an outlet is
@@ -146,6 +147,7 @@ class Retriever:
 
     # --- search ---------------------------------------------------------------------------------
 
+    @one_blas_thread
     def search(
         self,
         query: str,
@@ -174,6 +176,7 @@ class Retriever:
             )
         return [_passage(reader, pid, score) for pid, score in ranked[:k]]
 
+    @one_blas_thread
     def ask(
         self,
         question: str,
