@@ -146,7 +146,7 @@ class RetrievalSettings(BaseModel):
     # min_score (min_score_typed for "how long / how many / when / how much" questions, whose
     # sentences must state such a value, evidence enough to ask less of the wording) and at least
     # relative_score times the best outlet's.
-    min_score: float = Field(default=0.45, ge=-1, le=2)
+    min_score: float = Field(default=0.48, ge=-1, le=2)
     min_score_typed: float = Field(default=0.35, ge=-1, le=2)
     relative_score: float = Field(default=0.35, ge=0, le=1)
     # How many graph neighbours an HNSW search keeps in play: recall against speed.
