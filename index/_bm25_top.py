@@ -76,6 +76,30 @@ def top_k(index: Bm25Index, tokens: Sequence[str], k: int, among: npt.NDArray[np
     return best(candidates, scores, k)
 
 
+def top_k_each(
+    index: Bm25Index, tokens: Sequence[str], requests: Sequence[tuple[int, npt.NDArray[np.int64] | None]]
+) -> list[Result]:
+    """See :meth:`Bm25Index.top_each`."""
+    if len(requests) <= 1:
+        return [top_k(index, tokens, k, among) for k, among in requests]
+    scores = index.scores(tokens)
+    return [
+        _best_of_all(scores, k) if among is None else best(among, scores[among], k) for k, among in requests
+    ]
+
+
+def _best_of_all(scores: npt.NDArray[np.float64], k: int) -> Result:
+    """:func:`best` over every passage, picking those that reach the k-th score first."""
+    if k <= 0:
+        return _empty()
+    if k < scores.shape[0]:
+        kth = np.partition(scores, scores.shape[0] - k)[scores.shape[0] - k]
+        ids = np.flatnonzero(scores >= kth)
+    else:
+        ids = np.arange(scores.shape[0])
+    return best(ids.astype(np.int64), scores[ids], k)
+
+
 def best(ids: npt.NDArray[np.int64], scores: npt.NDArray[np.float64], k: int) -> Result:
     """The ``k`` best of ``ids`` with a positive score, by score, then passage number."""
     positive = scores > 0

@@ -49,12 +49,13 @@ def rank(
     tokens = reader.bm25_tokenizer(query.text) if lexical else None
     proposed: list[npt.NDArray[np.int64]] = []
     if tokens is not None:
-        proposed.append(reader.bm25.top(tokens, depth, allowed)[0])
+        requests: list[tuple[int, npt.NDArray[np.int64] | None]] = [(depth, allowed)]
         for outlet in query.outlets:
             mine = reader.outlet_passages(outlet)
             if allowed is not None:
                 mine = np.intersect1d(mine, allowed, assume_unique=True)
-            proposed.append(reader.bm25.top(tokens, NAMED_OUTLET_CANDIDATES, mine)[0])
+            requests.append((NAMED_OUTLET_CANDIDATES, mine))
+        proposed += [ids for ids, _ in reader.bm25.top_each(tokens, requests)]
     if mode is not Mode.BM25 and query.vector is not None:
         proposed.append(
             reader.dense_search(query.vector, depth, allowed, ef_search=settings.hnsw_ef_search)[0]

@@ -94,6 +94,22 @@ def test_top_k_among_a_subset() -> None:
         assert list(ids) == expected
 
 
+def test_top_each_is_top_for_each_request() -> None:
+    rng = random.Random(17)
+    vocabulary, corpus = _zipf_corpus(rng, 2000)
+    index = build_bm25(corpus, k1=1.5, b=0.75, epsilon=0.25)
+    for _ in range(30):
+        query = [rng.choice(vocabulary[:300]) for _ in range(rng.randint(1, 10))]
+        subsets = [np.array(sorted(rng.sample(range(2000), size)), dtype=np.int64) for size in (40, 900)]
+        requests = [(100, None), (50, subsets[0]), (10, subsets[1]), (2500, None)]
+        for count in (1, len(requests)):
+            got = index.top_each(query, requests[:count])
+            for (ids, scores), (k, among) in zip(got, requests[:count], strict=True):
+                expected_ids, expected_scores = index.top(query, k, among)
+                assert list(ids) == list(expected_ids)
+                np.testing.assert_array_equal(scores, expected_scores)
+
+
 def test_pruning_skips_the_common_words_postings() -> None:
     rng = random.Random(13)
     _, corpus = _zipf_corpus(rng, 3000)
