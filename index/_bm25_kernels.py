@@ -162,3 +162,20 @@ def _count_reaching(partial, cut, allowed):  # type: ignore[no-untyped-def]
         if partial[doc] > 0 and partial[doc] >= cut and (not filtered or allowed[doc]):
             count += 1
     return count
+
+
+@njit(cache=True, nogil=True)
+def reaching_floor(scores, indptr, docs, terms, k, floor_pool):  # type: ignore[no-untyped-def]
+    """The passages whose (complete) score reaches the k-th best of a pool taken from the rarest
+    terms' postings, as in :func:`pruned_candidates`: a superset of the top k, found in one pass
+    instead of a partition of every score."""
+    unfiltered = np.zeros(0, np.bool_)
+    pool = _pool(indptr, docs, terms, unfiltered, floor_pool, scores.shape[0])
+    floor = _kth_best(scores[pool], k)
+    chosen = np.empty(_count_reaching(scores, floor, unfiltered), np.int64)
+    count = 0
+    for doc in range(scores.shape[0]):
+        if scores[doc] > 0 and scores[doc] >= floor:
+            chosen[count] = doc
+            count += 1
+    return chosen

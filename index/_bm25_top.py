@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from index._bm25_kernels import pruned_candidates
+from index._bm25_kernels import pruned_candidates, reaching_floor
 
 if TYPE_CHECKING:
     from index._bm25 import Bm25Index
@@ -83,21 +83,15 @@ def top_k_each(
     if len(requests) <= 1:
         return [top_k(index, tokens, k, among) for k, among in requests]
     scores = index.scores(tokens)
-    return [
-        _best_of_all(scores, k) if among is None else best(among, scores[among], k) for k, among in requests
-    ]
-
-
-def _best_of_all(scores: npt.NDArray[np.float64], k: int) -> Result:
-    """:func:`best` over every passage, picking those that reach the k-th score first."""
-    if k <= 0:
-        return _empty()
-    if k < scores.shape[0]:
-        kth = np.partition(scores, scores.shape[0] - k)[scores.shape[0] - k]
-        ids = np.flatnonzero(scores >= kth)
-    else:
-        ids = np.arange(scores.shape[0])
-    return best(ids.astype(np.int64), scores[ids], k)
+    terms, _ = index.query_terms(tokens)
+    results = []
+    for k, among in requests:
+        if among is None:
+            among = reaching_floor(
+                scores, index.indptr, index.docs, terms, k, max(_FLOOR_POOL, _FLOOR_POOL_PER_RESULT * k)
+            )
+        results.append(best(among, scores[among], k))
+    return results
 
 
 def best(ids: npt.NDArray[np.int64], scores: npt.NDArray[np.float64], k: int) -> Result:
