@@ -76,7 +76,7 @@ def score_sentences(
             continue
         words = set(tokenize(text))
         coverages = [
-            sum(t.get(w, 0.0) for w in words) / total for t, total in zip(terms, totals, strict=True)
+            sum(t[w] for w in words.intersection(t)) / total for t, total in zip(terms, totals, strict=True)
         ]
         rows = [float(similarity[i, j]) + LEXICAL_WEIGHT * c for j, c in enumerate(coverages)]
         clause = int(np.argmax(rows))
