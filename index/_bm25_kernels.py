@@ -13,6 +13,13 @@ import numpy as np
 from numba import njit
 
 
+@njit(inline="always")
+def _contribution(weight, tf, norm, k1):  # type: ignore[no-untyped-def]
+    """One occurrence count's share of a passage's score: the one expression every scorer uses."""
+    tf = np.float64(tf)
+    return weight * (tf * (k1 + 1.0) / (tf + norm))
+
+
 @njit(cache=True, nogil=True)
 def add_terms(scores, indptr, docs, tfs, norms, terms, weights, k1):  # type: ignore[no-untyped-def]
     """Add each term's contribution to ``scores`` (one per passage) for every passage it occurs in."""
@@ -20,8 +27,7 @@ def add_terms(scores, indptr, docs, tfs, norms, terms, weights, k1):  # type: ig
         term, weight = terms[j], weights[j]
         for i in range(indptr[term], indptr[term + 1]):
             doc = docs[i]
-            tf = np.float64(tfs[i])
-            scores[doc] += weight * (tf * (k1 + 1.0) / (tf + norms[doc]))
+            scores[doc] += _contribution(weight, tfs[i], norms[doc], k1)
 
 
 @njit(cache=True, nogil=True)
@@ -41,8 +47,7 @@ def add_terms_for(scores, candidates, indptr, docs, tfs, norms, terms, weights, 
                 if at == count:
                     break
                 if candidates[at] == doc:
-                    tf = np.float64(tfs[i])
-                    scores[at] += weight * (tf * (k1 + 1.0) / (tf + norms[doc]))
+                    scores[at] += _contribution(weight, tfs[i], norms[doc], k1)
         else:
             i = lo
             for at in range(count):
@@ -51,8 +56,7 @@ def add_terms_for(scores, candidates, indptr, docs, tfs, norms, terms, weights, 
                 if i == hi:
                     break
                 if docs[i] == doc:
-                    tf = np.float64(tfs[i])
-                    scores[at] += weight * (tf * (k1 + 1.0) / (tf + norms[doc]))
+                    scores[at] += _contribution(weight, tfs[i], norms[doc], k1)
 
 
 @njit(cache=True, nogil=True)
@@ -92,7 +96,6 @@ def pruned_candidates(  # type: ignore[no-untyped-def]
     safe, and those passages hold the best ones. Before the walked terms' bounds exceed ``left``
     no floor can be above ``left``, so it is not computed then."""
     size = norms.shape[0]
-    filtered = allowed.shape[0] > 0
     partial = np.zeros(size)
     pool = _pool(indptr, docs, terms, allowed, floor_pool, size)
     left = bounds.sum()
@@ -115,12 +118,7 @@ def pruned_candidates(  # type: ignore[no-untyped-def]
         left = 0.0
     floor = _kth_best(partial[pool], k)
     cut = floor * (1 - rounding) - left if floor > 0 else 0.0
-    candidates = np.empty(_count_reaching(partial, cut, allowed), np.int64)
-    count = 0
-    for doc in range(size):
-        if partial[doc] > 0 and partial[doc] >= cut and (not filtered or allowed[doc]):
-            candidates[count] = doc
-            count += 1
+    candidates = _reaching(partial, cut, allowed)
     scores = partial[candidates]
     add_terms_for(scores, candidates, indptr, docs, tfs, norms, terms[walked:], weights[walked:], k1)
     return candidates, scores
@@ -165,6 +163,19 @@ def _count_reaching(partial, cut, allowed):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, nogil=True)
+def _reaching(partial, cut, allowed):  # type: ignore[no-untyped-def]
+    """The allowed passages :func:`_count_reaching` counts, in ascending order."""
+    filtered = allowed.shape[0] > 0
+    chosen = np.empty(_count_reaching(partial, cut, allowed), np.int64)
+    count = 0
+    for doc in range(partial.shape[0]):
+        if partial[doc] > 0 and partial[doc] >= cut and (not filtered or allowed[doc]):
+            chosen[count] = doc
+            count += 1
+    return chosen
+
+
+@njit(cache=True, nogil=True)
 def reaching_floor(scores, indptr, docs, terms, k, floor_pool):  # type: ignore[no-untyped-def]
     """The passages whose (complete) score reaches the k-th best of a pool taken from the rarest
     terms' postings, as in :func:`pruned_candidates`: a superset of the top k, found in one pass
@@ -172,10 +183,4 @@ def reaching_floor(scores, indptr, docs, terms, k, floor_pool):  # type: ignore[
     unfiltered = np.zeros(0, np.bool_)
     pool = _pool(indptr, docs, terms, unfiltered, floor_pool, scores.shape[0])
     floor = _kth_best(scores[pool], k)
-    chosen = np.empty(_count_reaching(scores, floor, unfiltered), np.int64)
-    count = 0
-    for doc in range(scores.shape[0]):
-        if scores[doc] > 0 and scores[doc] >= floor:
-            chosen[count] = doc
-            count += 1
-    return chosen
+    return _reaching(scores, floor, unfiltered)

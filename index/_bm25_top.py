@@ -58,7 +58,20 @@ def top_k(index: Bm25Index, tokens: Sequence[str], k: int, among: npt.NDArray[np
     if among is not None:
         allowed = np.zeros(index.size, dtype=bool)
         allowed[among] = True
-    candidates, scores = pruned_candidates(
+    return best(*_pruned_candidates(index, terms, weights, k, allowed), k)
+
+
+def _pruned_candidates(
+    index: Bm25Index,
+    terms: npt.NDArray[np.int64],
+    weights: npt.NDArray[np.float64],
+    k: int,
+    allowed: npt.NDArray[np.bool_],
+) -> Result:
+    """:func:`~index._bm25_kernels.pruned_candidates` with this index's arrays and the settings above;
+    ``terms`` and ``weights`` as :meth:`Bm25Index.query_terms` gives them, ``allowed`` a mask or empty."""
+    assert index.upper is not None
+    return pruned_candidates(  # type: ignore[no-any-return]
         index.indptr,
         index.docs,
         index.tfs,
@@ -69,11 +82,14 @@ def top_k(index: Bm25Index, tokens: Sequence[str], k: int, among: npt.NDArray[np
         index.k1,
         k,
         allowed,
-        max(_FLOOR_POOL, _FLOOR_POOL_PER_RESULT * k),
+        _floor_pool(k),
         max(k, int(_MAX_RUNNING_SHARE * index.size)),
         _ROUNDING,
     )
-    return best(candidates, scores, k)
+
+
+def _floor_pool(k: int) -> int:
+    return max(_FLOOR_POOL, _FLOOR_POOL_PER_RESULT * k)
 
 
 def top_k_each(
@@ -87,9 +103,7 @@ def top_k_each(
     results = []
     for k, among in requests:
         if among is None:
-            among = reaching_floor(
-                scores, index.indptr, index.docs, terms, k, max(_FLOOR_POOL, _FLOOR_POOL_PER_RESULT * k)
-            )
+            among = reaching_floor(scores, index.indptr, index.docs, terms, k, _floor_pool(k))
         results.append(best(among, scores[among], k))
     return results
 

@@ -10,7 +10,7 @@ from rank_bm25 import BM25Okapi
 
 from index import Bm25Tokenizer, build_bm25
 from index._bm25 import Bm25Index
-from index._bm25_kernels import pruned_candidates
+from index._bm25_top import _pruned_candidates
 
 
 def test_scores_match_rank_bm25() -> None:
@@ -118,21 +118,7 @@ def test_pruning_skips_the_common_words_postings() -> None:
     query = ["w1999", "w1500", "w0"]  # two rare words and the commonest
     terms, weights = index.query_terms(query)
     assert list(terms) == [index.vocabulary[t] for t in query]  # largest bound first
-    candidates, scores = pruned_candidates(
-        index.indptr,
-        index.docs,
-        index.tfs,
-        index.norms,
-        terms,
-        weights,
-        weights * index.upper[terms],
-        index.k1,
-        10,
-        np.zeros(0, dtype=bool),
-        4096,
-        3000 // 64,
-        1e-9,
-    )
+    candidates, scores = _pruned_candidates(index, terms, weights, 10, np.zeros(0, dtype=bool))
     assert 10 <= candidates.shape[0] < int(np.count_nonzero(index.scores(["w0"])))
     np.testing.assert_array_equal(scores, index.scores(query)[candidates])
 
