@@ -216,7 +216,7 @@ class IndexReader:
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
         """The ``k`` passages nearest to ``query`` (inner product), optionally only among ``allowed``;
         ``ef_search`` is how wide an HNSW index searches (ignored by an exact one)."""
-        return _dense.search(self.dense_index, self.passage_vectors, query, k, allowed, ef_search)
+        return _dense.search(self.dense_index, query, k, allowed, ef_search)
 
     def vectors_for(
         self, info: ArticleInfo

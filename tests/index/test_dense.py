@@ -11,7 +11,7 @@ import pytest
 
 from config import DenseIndex, Settings
 from index import IndexReader, _dense, build_index
-from index._dense import EXACT_SUBSET_MAX, build_dense_index, chosen_kind, search
+from index._dense import EXACT_SUBSET_SHARE, build_dense_index, chosen_kind, search
 
 
 def _clustered(count: int, dimension: int = 48, seed: int = 0) -> npt.NDArray[np.float16]:
@@ -42,21 +42,23 @@ def test_each_kind_finds_the_nearest_passages(kind: DenseIndex, recall: float) -
     queries = np.asarray(_clustered(50, seed=1), dtype=np.float32)
     found = 0
     for query in queries:
-        ids, _ = search(index, vectors, query, 10, None, ef_search=128)
+        ids, _ = search(index, query, 10, None, ef_search=128)
         found += len(set(ids.tolist()) & set(_exact(vectors, query, 10)))
     assert found / (10 * len(queries)) >= recall
 
 
-@pytest.mark.parametrize("size", [30, EXACT_SUBSET_MAX + 1])
-def test_search_within_a_subset_stays_in_it(size: int) -> None:
-    vectors = _clustered(EXACT_SUBSET_MAX + 2000, dimension=16)
-    index = build_dense_index(vectors, DenseIndex.HNSW)
+@pytest.mark.parametrize("kind", [DenseIndex.EXACT, DenseIndex.HNSW])
+@pytest.mark.parametrize("share", [0.01, EXACT_SUBSET_SHARE, 0.4])
+def test_search_within_a_subset_stays_in_it(kind: DenseIndex, share: float) -> None:
+    vectors = _clustered(5000, dimension=16)
+    index = build_dense_index(vectors, kind)
+    size = int(share * vectors.shape[0])
     allowed = np.sort(np.random.default_rng(2).choice(vectors.shape[0], size, replace=False)).astype(np.int64)
     query = np.asarray(vectors[int(allowed[0])], dtype=np.float32)
-    ids, scores = search(index, vectors, query, 10, allowed, ef_search=128)
+    ids, scores = search(index, query, 10, allowed, ef_search=128)
     assert len(ids) == 10 and set(ids.tolist()) <= set(allowed.tolist())
     assert ids[0] == allowed[0] and list(scores) == sorted(scores, reverse=True)
-    if size <= EXACT_SUBSET_MAX:  # small subsets are searched exactly
+    if kind is DenseIndex.EXACT or share <= EXACT_SUBSET_SHARE:  # scanned: exact
         subset = {int(i): j for j, i in enumerate(allowed)}
         expected = _exact(vectors[allowed], query, 10)
         assert [subset[int(i)] for i in ids] == expected
@@ -65,14 +67,14 @@ def test_search_within_a_subset_stays_in_it(size: int) -> None:
 def test_a_filtered_graph_search_finds_the_subsets_nearest(monkeypatch: pytest.MonkeyPatch) -> None:
     # FAISS filters HNSW's results, not its walk; without widening the walk by the subset's share,
     # a 5% subset kept a fraction of its true nearest neighbours.
-    monkeypatch.setattr(_dense, "EXACT_SUBSET_MAX", 0)
+    monkeypatch.setattr(_dense, "EXACT_SUBSET_SHARE", 0)
     vectors = _clustered(20_000)
     index = build_dense_index(vectors, DenseIndex.HNSW)
     rng = np.random.default_rng(4)
     found = expected = 0
     for query in np.asarray(_clustered(30, seed=5), dtype=np.float32):
         allowed = np.sort(rng.choice(vectors.shape[0], 1000, replace=False)).astype(np.int64)
-        ids, _ = search(index, vectors, query, 10, allowed, ef_search=128)
+        ids, _ = search(index, query, 10, allowed, ef_search=128)
         exact = {int(allowed[i]) for i in _exact(vectors[allowed], query, 10)}
         found += len(exact & set(ids.tolist()))
         expected += len(exact)
