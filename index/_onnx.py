@@ -35,6 +35,11 @@ _OPSET = 17
 # question's short clauses padded to the question's length cost more than running them apart
 # (measured: 8 ms against 13 ms for a MultiHop question and its clauses).
 _MAX_PADDING_SHARE = 0.2
+# A question and its clauses (at most a batch of texts) are embedded on one core: answering runs
+# BM25 on the other meanwhile, and two threads sharing both cores with it made a 1M-passage search
+# slower (p50 23 -> 19 ms with one; alone, a question took 7.0 ms on either). More texts, a
+# build's, run on every core (1,500 passages: 4.9 s on two, 7.5 s on one).
+QUESTION_THREADS = 1
 
 
 def export_onnx_int8(settings: ModelSettings, target: Path) -> dict[str, Any]:
@@ -119,7 +124,8 @@ class OnnxEmbedder:
     def __init__(self, settings: ModelSettings) -> None:
         self.name = settings.name
         self._settings = settings
-        self._session: Any = None
+        self._session: Any = None  # for a question: QUESTION_THREADS
+        self._bulk_session: Any = None  # for more than a batch of texts (a build): every core
         self._tokenizer: Any = None
         self._loading = threading.Lock()
         self.dimension = 0
@@ -143,7 +149,7 @@ class OnnxEmbedder:
                 "run `quotedesk model export` again"
             )
         try:
-            import onnxruntime
+            import onnxruntime  # noqa: F401  # imported here to say what is missing
             from tokenizers import Tokenizer
         except ImportError as exc:
             raise ModelUnavailableError(
@@ -152,32 +158,43 @@ class OnnxEmbedder:
         tokenizer = Tokenizer.from_file(str(directory / TOKENIZER_FILE))
         tokenizer.enable_truncation(int(info["max_seq_length"]))
         tokenizer.no_padding()  # the file pads to 128; _run pads each batch to its longest text
-        options = onnxruntime.SessionOptions()
-        options.log_severity_level = 3  # warnings about unused initialisers are noise here
-        # Spinning worker threads keep both cores busy between runs and starve the BM25 and FAISS
-        # work of the same question (measured: search p50 32 -> 23 ms on MultiHop).
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self._session = onnxruntime.InferenceSession(
-            str(directory / MODEL_FILE), options, providers=["CPUExecutionProvider"]
-        )
+        self._session = self._new_session(QUESTION_THREADS)
         self._tokenizer = tokenizer
         width = self._session.get_outputs()[0].shape[-1]  # a name instead when the graph leaves it open
         self.dimension = width if isinstance(width, int) else self._probe_dimension()
 
+    def _new_session(self, threads: int) -> Any:
+        import onnxruntime
+
+        options = onnxruntime.SessionOptions()
+        options.log_severity_level = 3  # warnings about unused initialisers are noise here
+        options.intra_op_num_threads = threads
+        # Spinning worker threads keep both cores busy between runs and starve the BM25 and FAISS
+        # work of the same question (measured: search p50 32 -> 23 ms on MultiHop).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        path = str(self._settings.onnx_dir / MODEL_FILE)
+        return onnxruntime.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+
     def _probe_dimension(self) -> int:
-        return int(self._run([self._tokenizer.encode("dimension").ids]).shape[1])
+        return int(self._run([self._tokenizer.encode("dimension").ids], self._session).shape[1])
 
     def encode(self, texts: Sequence[str], *, progress: bool = False) -> npt.NDArray[np.float32]:
         self.warm_up()
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         ids = [encoding.ids for encoding in self._tokenizer.encode_batch(list(texts))]
+        session = self._session
+        if len(texts) > self._settings.batch_size:
+            with self._loading:
+                if self._bulk_session is None:
+                    self._bulk_session = self._new_session(0)  # 0: one thread per core
+            session = self._bulk_session
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         for rows in _length_batches([len(row) for row in ids], self._settings.batch_size):
-            out[rows] = self._run([ids[i] for i in rows])
+            out[rows] = self._run([ids[i] for i in rows], session)
         return out
 
-    def _run(self, ids: list[list[int]]) -> npt.NDArray[np.float32]:
+    def _run(self, ids: list[list[int]], session: Any) -> npt.NDArray[np.float32]:
         width = max(len(row) for row in ids)
         tokens = np.zeros((len(ids), width), dtype=np.int64)
         mask = np.zeros_like(tokens)
@@ -185,7 +202,7 @@ class OnnxEmbedder:
             tokens[i, : len(row)] = row
             mask[i, : len(row)] = 1
         feed = {"input_ids": tokens, "attention_mask": mask, "token_type_ids": np.zeros_like(tokens)}
-        vectors: npt.NDArray[np.float32] = self._session.run(None, feed)[0]
+        vectors: npt.NDArray[np.float32] = session.run(None, feed)[0]
         return vectors
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import Future
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,36 +37,46 @@ class Query:
         return [self.searched, *(c for c in self.clauses if c != self.searched)]
 
 
+def lexical_candidates(
+    reader: IndexReader, query: Query, allowed: npt.NDArray[np.int64] | None, depth: int
+) -> list[npt.NDArray[np.int64]]:
+    """BM25's proposals: the question's best ``depth`` passages among ``allowed``, and each named
+    outlet's best :data:`NAMED_OUTLET_CANDIDATES`."""
+    requests: list[tuple[int, npt.NDArray[np.int64] | None]] = [(depth, allowed)]
+    for outlet in query.outlets:
+        mine = reader.outlet_passages(outlet)
+        if allowed is not None:
+            mine = np.intersect1d(mine, allowed, assume_unique=True)
+        requests.append((NAMED_OUTLET_CANDIDATES, mine))
+    return [ids for ids, _ in reader.bm25.top_each(reader.bm25_tokenizer(query.text), requests)]
+
+
 def rank(
     reader: IndexReader,
     query: Query,
     mode: Mode,
     allowed: npt.NDArray[np.int64] | None,
     settings: RetrievalSettings,
+    lexical: Future[list[npt.NDArray[np.int64]]] | None = None,
 ) -> list[tuple[int, float]]:
-    """Candidates from BM25 and the vector index, ordered by the fused signals, best first."""
+    """Candidates from BM25 and the vector index, ordered by the fused signals, best first.
+    ``lexical``: :func:`lexical_candidates` under way in another thread, if the caller started it."""
     depth = settings.candidates
-    lexical = mode is not Mode.DENSE
-    tokens = reader.bm25_tokenizer(query.text) if lexical else None
+    is_lexical = mode is not Mode.DENSE
     proposed: list[npt.NDArray[np.int64]] = []
-    if tokens is not None:
-        requests: list[tuple[int, npt.NDArray[np.int64] | None]] = [(depth, allowed)]
-        for outlet in query.outlets:
-            mine = reader.outlet_passages(outlet)
-            if allowed is not None:
-                mine = np.intersect1d(mine, allowed, assume_unique=True)
-            requests.append((NAMED_OUTLET_CANDIDATES, mine))
-        proposed += [ids for ids, _ in reader.bm25.top_each(tokens, requests)]
-    if mode is not Mode.BM25 and query.vector is not None:
+    if mode is not Mode.BM25 and query.vector is not None:  # first: BM25 may still be running
         proposed.append(
             reader.dense_search(query.vector, depth, allowed, ef_search=settings.hnsw_ef_search)[0]
         )
+    if is_lexical:
+        proposed += lexical.result() if lexical else lexical_candidates(reader, query, allowed, depth)
+    tokens = reader.bm25_tokenizer(query.text) if is_lexical else None
     candidates = np.unique(np.concatenate(proposed)) if proposed else np.zeros(0, dtype=np.int64)
     if not candidates.size:
         return []
     signals = Signals(
         bm25=normalised(reader.bm25.scores_for(tokens, candidates)) if tokens is not None else None,
-        clause_bm25=_clause_bm25(reader, query, candidates) if lexical else None,
+        clause_bm25=_clause_bm25(reader, query, candidates) if is_lexical else None,
         dense=_dense(reader, query, candidates) if mode is not Mode.BM25 else None,
         clause_dense=_clause_dense(reader, query, candidates) if mode is not Mode.BM25 else None,
         named_day=_named_day(reader, query.days, candidates),
@@ -97,12 +108,12 @@ def _clause_dense(
 ) -> npt.NDArray[np.float64]:
     """Each candidate's best cosine similarity between one of its sentences and one clause."""
     assert query.clause_vectors is not None
-    spans = [reader.passage_sentences(int(p)) for p in candidates]
-    rows = np.concatenate([np.arange(s.start, s.stop) for s in spans])
+    first, stop = reader.passage_sentence_bounds(candidates)
+    counts = stop - first
+    starts = np.cumsum(counts) - counts  # where each candidate's sentences begin among ``rows``
+    rows = np.arange(int(counts.sum())) + np.repeat(first - starts, counts)
     similarity = np.asarray(reader.sentence_vectors[rows], dtype=np.float32) @ query.clause_vectors.T
-    best = similarity.max(axis=1)
-    starts = np.cumsum([0] + [len(s) for s in spans[:-1]])
-    return np.maximum.reduceat(best, starts).astype(np.float64)
+    return np.maximum.reduceat(similarity.max(axis=1), starts).astype(np.float64)
 
 
 def _named_day(

@@ -1,4 +1,5 @@
-"""Keeping BLAS's worker threads out of the way of the embedding model's on a small machine.
+"""Threads while answering: BLAS's kept out of the embedding model's way, and a pool for the work
+that can overlap it.
 
 numpy's BLAS (OpenBLAS) keeps its threads spinning for a while after each product. The products
 a question needs are small (a few thousand rows by 384), so a second thread gains them nothing,
@@ -9,12 +10,23 @@ search fell from 105 to 43 ms p50 (9k passages, PyTorch).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from functools import cache, wraps
 from typing import Any, ParamSpec, TypeVar
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+# One worker per core: what runs here (BM25's compiled loops) releases the GIL, so it uses a core
+# of its own while the calling thread embeds the question.
+_WORKERS = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="quotedesk-worker")
+
+
+def in_background(call: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> Future[R]:
+    """``call`` started in the shared worker pool; its ``result()`` re-raises what it raised."""
+    return _WORKERS.submit(call, *args, **kwargs)
 
 
 @cache

@@ -17,7 +17,7 @@ from index import (
     embedder_for,
     export_onnx_int8,
 )
-from index._onnx import _MAX_PADDING_SHARE, _length_batches
+from index._onnx import _MAX_PADDING_SHARE, QUESTION_THREADS, _length_batches
 
 TEXTS = [
     "How long did the talks in Istanbul last?",
@@ -48,6 +48,16 @@ def test_onnx_vectors_are_close_to_pytorch(exported: Settings, embedder: Any) ->
     # its batch-mates; batching and length sorting must not shift it further than that.
     alone = np.vstack([onnx.encode([t]) for t in TEXTS])
     assert np.min(np.sum(alone * ours, axis=1)) >= 0.98
+
+
+def test_a_question_runs_on_one_core_and_a_build_on_every_core(exported: Settings) -> None:
+    onnx = OnnxEmbedder(exported.model.model_copy(update={"batch_size": 2}))
+    question = onnx.encode(TEXTS[:2])
+    assert onnx._session.get_session_options().intra_op_num_threads == QUESTION_THREADS
+    assert onnx._bulk_session is None  # not even loaded until a build needs it
+    bulk = onnx.encode(TEXTS)
+    assert onnx._bulk_session.get_session_options().intra_op_num_threads == 0  # every core
+    assert np.min(np.sum(bulk[:2] * question, axis=1)) >= 0.98
 
 
 @pytest.mark.parametrize("size", [1, 3, 32])

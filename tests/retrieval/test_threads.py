@@ -1,12 +1,18 @@
-"""While a question is answered numpy's BLAS runs on one thread, and gets its threads back after."""
+"""Threads while answering: BLAS on one, restored after; BM25 in a worker beside the embedding."""
 
 from __future__ import annotations
+
+import threading
+from typing import Any
 
 import numpy as np  # noqa: F401  (loads the BLAS whose threads are counted)
 import pytest
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from retrieval._threads import one_blas_thread
+from config import Mode
+from retrieval import Retriever, _ranking, _retriever
+from retrieval._clauses import question_clauses
+from retrieval._threads import in_background, one_blas_thread
 
 
 def _blas_threads() -> list[int]:
@@ -27,3 +33,30 @@ def test_blas_runs_on_one_thread_during_the_call_and_is_restored_after() -> None
         assert answer(1) == 2
         assert seen and all(n == 1 for n in seen[0])
         assert all(n == 2 for n in _blas_threads())
+
+
+def test_background_work_gives_its_result_and_its_error() -> None:
+    assert in_background(sum, [1, 2, 3]).result() == 6
+    with pytest.raises(ZeroDivisionError):
+        in_background(divmod, 1, 0).result()
+
+
+def test_hybrid_ranking_runs_bm25_beside_the_embedding_and_ranks_as_inline(
+    retriever: Retriever, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    question = "How long did the talks in Istanbul last?"
+    threads: list[str] = []
+
+    def recorded(*args: Any) -> Any:
+        threads.append(threading.current_thread().name)
+        return _ranking.lexical_candidates(*args)
+
+    monkeypatch.setattr(_retriever, "lexical_candidates", recorded)
+    passages = retriever.search(question, k=10, mode="hybrid")
+    assert threads and threads[0] != threading.current_thread().name
+    reader = retriever.reader
+    assert retriever.embedder is not None
+    vectors = retriever.embedder.encode([question, *question_clauses(question)])
+    query = _ranking.Query(question, question, question_clauses(question), vectors[0], vectors, [], [])
+    inline = _ranking.rank(reader, query, Mode.HYBRID, None, retriever.settings.retrieval)
+    assert [p.passage_id for p in passages] == [pid for pid, _ in inline[:10]]
