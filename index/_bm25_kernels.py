@@ -21,17 +21,18 @@ def _contribution(weight, tf, norm, k1):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, nogil=True)
-def add_terms(scores, indptr, docs, tfs, norms, terms, weights, k1):  # type: ignore[no-untyped-def]
-    """Add each term's contribution to ``scores`` (one per passage) for every passage it occurs in."""
+def add_terms(scores, indptr, docs, tfs, codes, norms, terms, weights, k1):  # type: ignore[no-untyped-def]
+    """Add each term's contribution to ``scores`` (one per passage) for every passage it occurs in;
+    passage ``d``'s length normalisation is ``norms[codes[d]]``."""
     for j in range(terms.shape[0]):
         term, weight = terms[j], weights[j]
         for i in range(indptr[term], indptr[term + 1]):
             doc = docs[i]
-            scores[doc] += _contribution(weight, tfs[i], norms[doc], k1)
+            scores[doc] += _contribution(weight, tfs[i], norms[codes[doc]], k1)
 
 
 @njit(cache=True, nogil=True)
-def add_terms_for(scores, candidates, indptr, docs, tfs, norms, terms, weights, k1):  # type: ignore[no-untyped-def]
+def add_terms_for(scores, candidates, indptr, docs, tfs, codes, norms, terms, weights, k1):  # type: ignore[no-untyped-def]
     """:func:`add_terms` for ``candidates`` only (ascending; ``scores[i]`` is ``candidates[i]``'s).
     Both lists are sorted, so each is searched from where the last match left off, by galloping
     through the longer one: the cost grows with the shorter list, not the postings."""
@@ -47,7 +48,7 @@ def add_terms_for(scores, candidates, indptr, docs, tfs, norms, terms, weights, 
                 if at == count:
                     break
                 if candidates[at] == doc:
-                    scores[at] += _contribution(weight, tfs[i], norms[doc], k1)
+                    scores[at] += _contribution(weight, tfs[i], norms[codes[doc]], k1)
         else:
             i = lo
             for at in range(count):
@@ -56,7 +57,7 @@ def add_terms_for(scores, candidates, indptr, docs, tfs, norms, terms, weights, 
                 if i == hi:
                     break
                 if docs[i] == doc:
-                    scores[at] += _contribution(weight, tfs[i], norms[doc], k1)
+                    scores[at] += _contribution(weight, tfs[i], norms[codes[doc]], k1)
 
 
 @njit(cache=True, nogil=True)
@@ -81,7 +82,7 @@ def _gallop(values, target, start, stop):  # type: ignore[no-untyped-def]
 
 @njit(cache=True, nogil=True)
 def pruned_candidates(  # type: ignore[no-untyped-def]
-    indptr, docs, tfs, norms, terms, weights, bounds, k1, k, allowed, floor_pool, max_running, rounding
+    indptr, docs, tfs, codes, norms, terms, weights, bounds, k1, k, allowed, floor_pool, max_running, rounding
 ):
     """Top-k candidates and their full scores, MaxScore style (see _bm25_top for the reasoning).
 
@@ -95,14 +96,14 @@ def pruned_candidates(  # type: ignore[no-untyped-def]
     postings of the rarest terms first: a subset's k-th best is never above the whole's, so it is
     safe, and those passages hold the best ones. Before the walked terms' bounds exceed ``left``
     no floor can be above ``left``, so it is not computed then."""
-    size = norms.shape[0]
+    size = codes.shape[0]
     partial = np.zeros(size)
     pool = _pool(indptr, docs, terms, allowed, floor_pool, size)
     left = bounds.sum()
     walked_bounds = 0.0
     walked = terms.shape[0]
     for j in range(terms.shape[0]):
-        add_terms(partial, indptr, docs, tfs, norms, terms[j : j + 1], weights[j : j + 1], k1)
+        add_terms(partial, indptr, docs, tfs, codes, norms, terms[j : j + 1], weights[j : j + 1], k1)
         left -= bounds[j]
         walked_bounds += bounds[j]
         if j == terms.shape[0] - 1 or left >= walked_bounds * (1 - rounding):
@@ -120,7 +121,7 @@ def pruned_candidates(  # type: ignore[no-untyped-def]
     cut = floor * (1 - rounding) - left if floor > 0 else 0.0
     candidates = _reaching(partial, cut, allowed)
     scores = partial[candidates]
-    add_terms_for(scores, candidates, indptr, docs, tfs, norms, terms[walked:], weights[walked:], k1)
+    add_terms_for(scores, candidates, indptr, docs, tfs, codes, norms, terms[walked:], weights[walked:], k1)
     return candidates, scores
 
 

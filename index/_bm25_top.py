@@ -75,7 +75,7 @@ def _pruned_candidates(
         index.indptr,
         index.docs,
         index.tfs,
-        index.norms,
+        *index.norms,
         terms,
         weights,
         weights * index.upper[terms],

@@ -41,6 +41,17 @@ def test_scores_for_a_subset_match_the_full_scores() -> None:
         np.testing.assert_allclose(index.scores_for(query, docs), index.scores(query)[docs], atol=1e-9)
 
 
+def test_length_norms_by_code_are_the_norms_themselves() -> None:
+    rng = random.Random(5)
+    corpus = [["w"] * rng.randint(1, 300) for _ in range(2000)]
+    index = build_bm25(corpus, k1=1.2, b=0.75, epsilon=0.25)
+    codes, table = index.norms
+    lengths = index.doc_lengths.astype(np.float64)
+    expected = index.k1 * (1 - index.b + index.b * lengths / index.avgdl)
+    assert codes.dtype == np.uint16 and table.shape[0] == len(set(lengths.tolist()))
+    assert np.array_equal(table[codes], expected)  # the same floats, not merely close
+
+
 def _zipf_corpus(rng: random.Random, passages: int) -> tuple[list[str], list[list[str]]]:
     """Word frequencies as skewed as in text, so that pruning has common words to skip."""
     vocabulary = [f"w{i}" for i in range(2000)]
