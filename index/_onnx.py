@@ -182,13 +182,18 @@ class OnnxEmbedder:
         self.warm_up()
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        ids = [encoding.ids for encoding in self._tokenizer.encode_batch(list(texts))]
         session = self._session
         if len(texts) > self._settings.batch_size:
             with self._loading:
                 if self._bulk_session is None:
                     self._bulk_session = self._new_session(0)  # 0: one thread per core
             session = self._bulk_session
+            encodings = self._tokenizer.encode_batch(list(texts))
+        else:
+            # Not encode_batch: its thread pool waits for the core BM25 is using (1.2 ms a
+            # question then, against 0.17 ms one text at a time).
+            encodings = [self._tokenizer.encode(text) for text in texts]
+        ids = [encoding.ids for encoding in encodings]
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         for rows in _length_batches([len(row) for row in ids], self._settings.batch_size):
             out[rows] = self._run([ids[i] for i in rows], session)
