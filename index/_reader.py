@@ -213,6 +213,14 @@ class IndexReader:
         """float16 rows, memory-mapped."""
         return self._array("passage_vectors.npy")
 
+    def sentence_rows(self, rows: npt.NDArray[np.int64]) -> npt.NDArray[np.float32]:
+        """Sentence vectors ``rows``, as float32."""
+        return _dense.as_float32(self.sentence_vectors[rows])
+
+    def passage_rows(self, rows: npt.NDArray[np.int64]) -> npt.NDArray[np.float32]:
+        """Passage vectors ``rows``, as float32."""
+        return _dense.as_float32(self.passage_vectors[rows])
+
     def dense_search(
         self,
         query: npt.NDArray[np.float32],

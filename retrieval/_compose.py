@@ -63,8 +63,7 @@ def score_sentences(
     tokenize = reader.bm25_tokenizer
     totals = [sum(t.values()) or 1.0 for t in terms]
     similarity = (
-        np.asarray(reader.sentence_vectors[np.asarray(sentences, dtype=np.int64)], dtype=np.float32)
-        @ np.atleast_2d(queries).T
+        reader.sentence_rows(np.asarray(sentences, dtype=np.int64)) @ np.atleast_2d(queries).T
         if queries is not None and len(sentences)
         else np.zeros((len(sentences), len(terms)), dtype=np.float32)
     )

@@ -12,6 +12,7 @@ import numpy.typing as npt
 from config import Mode, RetrievalSettings
 from index import IndexReader
 from retrieval._fusion import Signals, Weights, best_per_clause, fuse, normalised
+from retrieval._threads import in_background
 
 # Candidates BM25 proposes from each outlet a question names, beside its overall best: an outlet
 # the question asks about should be in the running even when others match its words better.
@@ -70,15 +71,24 @@ def rank(
         )
     if is_lexical:
         proposed += lexical.result() if lexical else lexical_candidates(reader, query, allowed, depth)
-    tokens = reader.bm25_tokenizer(query.text) if is_lexical else None
     candidates = np.unique(np.concatenate(proposed)) if proposed else np.zeros(0, dtype=np.int64)
     if not candidates.size:
         return []
+    lexical_part = None
+    if mode is Mode.HYBRID:  # a worker scores the words while this thread compares the vectors
+        lexical_part = in_background(_lexical_signals, reader, query, candidates)
+    dense = _dense(reader, query, candidates) if mode is not Mode.BM25 else None
+    clause_dense = _clause_dense(reader, query, candidates) if mode is not Mode.BM25 else None
+    bm25 = clause_bm25 = None
+    if is_lexical:
+        bm25, clause_bm25 = (
+            lexical_part.result() if lexical_part else _lexical_signals(reader, query, candidates)
+        )
     signals = Signals(
-        bm25=normalised(reader.bm25.scores_for(tokens, candidates)) if tokens is not None else None,
-        clause_bm25=_clause_bm25(reader, query, candidates) if is_lexical else None,
-        dense=_dense(reader, query, candidates) if mode is not Mode.BM25 else None,
-        clause_dense=_clause_dense(reader, query, candidates) if mode is not Mode.BM25 else None,
+        bm25=bm25,
+        clause_bm25=clause_bm25,
+        dense=dense,
+        clause_dense=clause_dense,
         named_day=_named_day(reader, query.days, candidates),
     )
     r = settings
@@ -90,6 +100,14 @@ def rank(
     return [(int(candidates[i]), float(fused[i])) for i in order]
 
 
+def _lexical_signals(
+    reader: IndexReader, query: Query, candidates: npt.NDArray[np.int64]
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """The candidates' BM25 scores for the question (normalised) and their best clause's."""
+    scores = reader.bm25.scores_for(reader.bm25_tokenizer(query.text), candidates)
+    return normalised(scores), _clause_bm25(reader, query, candidates)
+
+
 def _clause_bm25(
     reader: IndexReader, query: Query, candidates: npt.NDArray[np.int64]
 ) -> npt.NDArray[np.float64]:
@@ -99,7 +117,7 @@ def _clause_bm25(
 
 def _dense(reader: IndexReader, query: Query, candidates: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
     assert query.vector is not None
-    vectors = np.asarray(reader.passage_vectors[candidates], dtype=np.float32)
+    vectors = reader.passage_rows(candidates)
     return (vectors @ query.vector).astype(np.float64)
 
 
@@ -112,7 +130,7 @@ def _clause_dense(
     counts = stop - first
     starts = np.cumsum(counts) - counts  # where each candidate's sentences begin among ``rows``
     rows = np.arange(int(counts.sum())) + np.repeat(first - starts, counts)
-    similarity = np.asarray(reader.sentence_vectors[rows], dtype=np.float32) @ query.clause_vectors.T
+    similarity = reader.sentence_rows(rows) @ query.clause_vectors.T
     return np.maximum.reduceat(similarity.max(axis=1), starts).astype(np.float64)
 
 

@@ -37,7 +37,7 @@ from retrieval._fusion import cover_outlets
 from retrieval._models import Answer, Context, Filters, OutletSummary, Passage
 from retrieval._question import clean_question, mentioned_days, named_outlets, question_dates
 from retrieval._ranking import Query, lexical_candidates, rank
-from retrieval._threads import in_background, one_blas_thread
+from retrieval._threads import in_background, one_blas_and_faiss_thread
 
 _log = logging.getLogger("quotedesk.retrieval")
 # Without vectors a sentence scores by the share of the question's terms it holds; an outlet is
@@ -147,7 +147,7 @@ class Retriever:
 
     # --- search ---------------------------------------------------------------------------------
 
-    @one_blas_thread
+    @one_blas_and_faiss_thread
     def search(
         self,
         query: str,
@@ -175,7 +175,7 @@ class Retriever:
             )
         return [_passage(reader, pid, score) for pid, score in ranked[:k]]
 
-    @one_blas_thread
+    @one_blas_and_faiss_thread
     def ask(
         self,
         question: str,

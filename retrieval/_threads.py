@@ -1,16 +1,18 @@
-"""Threads while answering: BLAS's kept out of the embedding model's way, and a pool for the work
-that can overlap it.
+"""Threads while answering: BLAS's and FAISS's kept out of the embedding model's way, and a pool
+for the work that can overlap it.
 
 numpy's BLAS (OpenBLAS) keeps its threads spinning for a while after each product. The products
 a question needs are small (a few thousand rows by 384), so a second thread gains them nothing,
 while on two cores the spinning threads starved the model: PyTorch took 89 ms to encode a
 question and its clauses inside a search and 36 ms alone; with BLAS on one thread a MultiHop-RAG
-search fell from 105 to 43 ms p50 (9k passages, PyTorch).
+search fell from 105 to 43 ms p50 (9k passages, PyTorch). FAISS's OpenMP threads did the same to
+the BM25 worker (1M passages: clause similarities p95 5.4 -> 2.7 ms on one thread).
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import cache, wraps
@@ -36,12 +38,22 @@ def _controller() -> Any:
     return ThreadpoolController()
 
 
-def one_blas_thread(method: Callable[P, R]) -> Callable[P, R]:
-    """Run ``method`` with BLAS limited to one thread, restoring the limit after."""
+def one_blas_and_faiss_thread(method: Callable[P, R]) -> Callable[P, R]:
+    """Run ``method`` with BLAS limited to one thread, restoring the limit after; and FAISS, if it is
+    loaded, on one OpenMP thread in the calling thread (OpenMP's setting is per thread, so callers
+    in other threads are not affected)."""
 
     @wraps(method)
     def limited(*args: P.args, **kwargs: P.kwargs) -> R:
-        with _controller().limit(limits=1, user_api="blas"):
-            return method(*args, **kwargs)
+        faiss = sys.modules.get("faiss")
+        before = faiss.omp_get_max_threads() if faiss is not None else None
+        if faiss is not None:
+            faiss.omp_set_num_threads(1)
+        try:
+            with _controller().limit(limits=1, user_api="blas"):
+                return method(*args, **kwargs)
+        finally:
+            if faiss is not None:
+                faiss.omp_set_num_threads(before)
 
     return limited

@@ -94,3 +94,9 @@ def test_the_build_records_and_serves_the_chosen_kind(
     passage = np.asarray(reader.passage_vectors[3], dtype=np.float32)
     ids, _ = reader.dense_search(passage, 5)
     assert ids[0] == 3
+
+
+def test_stored_vectors_widen_to_the_same_float32_values() -> None:
+    half = _clustered(300, dimension=384)
+    np.testing.assert_array_equal(_dense.as_float32(half), half.astype(np.float32))
+    assert _dense.as_float32(half[:0]).shape == (0, 384)

@@ -12,7 +12,7 @@ from threadpoolctl import threadpool_info, threadpool_limits
 from config import Mode
 from retrieval import Retriever, _ranking, _retriever
 from retrieval._clauses import question_clauses
-from retrieval._threads import in_background, one_blas_thread
+from retrieval._threads import in_background, one_blas_and_faiss_thread
 
 
 def _blas_threads() -> list[int]:
@@ -25,7 +25,7 @@ def test_blas_runs_on_one_thread_during_the_call_and_is_restored_after() -> None
     with threadpool_limits(limits=2, user_api="blas"):
         seen: list[list[int]] = []
 
-        @one_blas_thread
+        @one_blas_and_faiss_thread
         def answer(x: int) -> int:
             seen.append(_blas_threads())
             return x + 1
@@ -33,6 +33,29 @@ def test_blas_runs_on_one_thread_during_the_call_and_is_restored_after() -> None
         assert answer(1) == 2
         assert seen and all(n == 1 for n in seen[0])
         assert all(n == 2 for n in _blas_threads())
+
+
+def test_faiss_runs_on_one_thread_in_the_caller_only_and_is_restored_after() -> None:
+    import faiss
+
+    def in_another_thread() -> int:
+        found: list[int] = []
+        other = threading.Thread(target=lambda: found.append(faiss.omp_get_max_threads()))
+        other.start()
+        other.join()
+        return found[0]
+
+    faiss.omp_set_num_threads(2)
+    fresh = in_another_thread()
+    seen: list[tuple[int, int]] = []
+
+    @one_blas_and_faiss_thread
+    def answer() -> None:
+        seen.append((faiss.omp_get_max_threads(), in_another_thread()))
+
+    answer()
+    assert seen == [(1, fresh)]
+    assert faiss.omp_get_max_threads() == 2
 
 
 def test_background_work_gives_its_result_and_its_error() -> None:
