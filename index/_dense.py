@@ -105,7 +105,8 @@ def search(
 
 def as_float32(rows: npt.NDArray[np.float16]) -> npt.NDArray[np.float32]:
     """Stored float16 vectors widened to float32 by FAISS's vectorised decoder: the same values,
-    three times as fast as numpy's ``astype`` (1,352 sentence vectors: 0.21 against 0.64 ms)."""
+    faster than numpy's ``astype`` (1,352 sentence vectors: 0.43 ms on the one OpenMP thread
+    answering gives it, 0.21 on two, against 0.64)."""
     if rows.shape[0] == 0:
         return rows.astype(np.float32)
     codes = np.ascontiguousarray(rows, dtype=np.float16).view(np.uint8)
