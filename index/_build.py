@@ -13,28 +13,26 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import numpy.typing as npt
 
-from config import DenseIndex, Settings
+from config import Settings
 from index._article import Article, ArticleInfo, Problem, RawArticle
 from index._bm25 import Bm25Tokenizer, build_bm25, term_upper_bounds
 from index._chunk import chunk_sentences, fit_sentences
 from index._clean import clean_paragraphs, normalise
 from index._dedup import near_duplicates
-from index._dense import build_dense_index, chosen_kind
+from index._dense import chosen_kind
 from index._embed import Embedder, model_dir
 from index._errors import BuildError
 from index._readers import discover, read_articles
 from index._sentences import sentence_spans
 from index._store import FORMAT_NAME, FORMAT_VERSION, new_building_dir, publish, writer_lock
 from index._tokens import token_counter_for
+from index._vectors import write_vectors
 
 if TYPE_CHECKING:
     from index._reader import IndexReader
 
 BUNDLED_CORPUS = Path(__file__).parent / "corpus"
-# Texts embedded per call: large enough for the model's own batching, small enough for a live bar.
-_EMBED_STEP = 256
 
 
 @dataclass
@@ -61,6 +59,18 @@ class _Chunked:
     article: Article
     sentences: list[tuple[int, int]]
     passages: list[tuple[int, int, int, int]]  # start, end, first sentence, last sentence (article-local)
+
+    @property
+    def info(self) -> ArticleInfo:
+        return self.article.info
+
+    def passage_texts(self) -> list[str]:
+        return [
+            indexed_text(self.info, self.article.text, start, end) for start, end, _f, _l in self.passages
+        ]
+
+    def sentence_texts(self) -> list[str]:
+        return [self.article.text[start:end] for start, end in self.sentences]
 
 
 def default_sources(settings: Settings) -> list[Path]:
@@ -116,7 +126,9 @@ def build_index(
         passages = sum(len(c.passages) for c in chunked)
         kind = chosen_kind(settings.index.dense_index, passages, settings.index.hnsw_min_passages)
         if embedder is not None:
-            reused_ids = _write_vectors(building, chunked, embedder, kind, reusable, progress, log)
+            reused_ids = write_vectors(building, chunked, embedder, kind, reusable, progress)
+            if reused_ids:
+                log(f"reused the vectors of {len(reused_ids)} unchanged article(s)")
         tokenizer = Bm25Tokenizer(
             stemmer=None if settings.bm25.stemmer == "none" else settings.bm25.stemmer,
             stopwords=settings.bm25.stopwords,
@@ -261,91 +273,8 @@ def _reusable(
     return previous
 
 
-def _write_vectors(
-    building: Path,
-    chunked: list[_Chunked],
-    embedder: Embedder,
-    kind: DenseIndex,
-    previous: IndexReader | None,
-    progress: bool,
-    log: Callable[[str], None],
-) -> set[str]:
-    """Passage and sentence vectors (float16 on disk) and the FAISS index; returns reused article ids."""
-    import faiss
-
-    passage_texts: list[str] = []
-    sentence_texts: list[str] = []
-    passage_rows: list[npt.NDArray[np.float16] | None] = []
-    sentence_rows: list[npt.NDArray[np.float16] | None] = []
-    reused: set[str] = set()
-    for item in chunked:
-        old = previous.vectors_for(item.article.info) if previous is not None else None
-        if (
-            old is not None
-            and old[0].shape[0] == len(item.passages)
-            and old[1].shape[0] == len(item.sentences)
-        ):
-            passage_rows.append(old[0])
-            sentence_rows.append(old[1])
-            reused.add(item.article.info.doc_id)
-            continue
-        passage_rows.append(None)
-        sentence_rows.append(None)
-        info, text = item.article.info, item.article.text
-        passage_texts.extend(indexed_text(info, text, start, end) for start, end, _f, _l in item.passages)
-        sentence_texts.extend(text[s:e] for s, e in item.sentences)
-    if reused:
-        log(f"reusing vectors of {len(reused)} unchanged article(s)")
-    fresh = _encode_all(embedder, passage_texts + sentence_texts, progress)
-    fresh_passages, fresh_sentences = fresh[: len(passage_texts)], fresh[len(passage_texts) :]
-    passage_vectors = _assemble(
-        passage_rows, [len(c.passages) for c in chunked], fresh_passages, embedder.dimension
-    )
-    sentence_vectors = _assemble(
-        sentence_rows, [len(c.sentences) for c in chunked], fresh_sentences, embedder.dimension
-    )
-    np.save(building / "passage_vectors.npy", passage_vectors)
-    np.save(building / "sentence_vectors.npy", sentence_vectors)
-    faiss.write_index(build_dense_index(passage_vectors, kind), str(building / "dense.faiss"))
-    return reused
-
-
-def _encode_all(embedder: Embedder, texts: list[str], progress: bool) -> npt.NDArray[np.float16]:
-    """Encode in length order (less padding), with one progress bar over all texts."""
-    from tqdm import tqdm
-
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-    out = np.zeros((len(texts), embedder.dimension), dtype=np.float16)
-    with tqdm(total=len(texts), desc="embedding", unit="text", disable=not progress or not texts) as bar:
-        for lo in range(0, len(order), _EMBED_STEP):
-            rows = order[lo : lo + _EMBED_STEP]
-            out[rows] = embedder.encode([texts[i] for i in rows]).astype(np.float16)
-            bar.update(len(rows))
-    return out
-
-
-def _assemble(
-    rows: list[npt.NDArray[np.float16] | None], sizes: list[int], fresh: npt.NDArray[np.float16], dim: int
-) -> npt.NDArray[np.float16]:
-    if all(row is None for row in rows):
-        return fresh  # nothing reused: already in order, and a copy would double the memory
-    parts = []
-    cursor = 0
-    for row, size in zip(rows, sizes, strict=True):
-        if row is None:
-            parts.append(fresh[cursor : cursor + size])
-            cursor += size
-        else:
-            parts.append(np.asarray(row, dtype=np.float16))
-    return np.concatenate(parts) if parts else np.zeros((0, dim), dtype=np.float16)
-
-
 def _write_bm25(building: Path, chunked: list[_Chunked], tokenizer: Bm25Tokenizer, settings: Settings) -> Any:
-    corpus = (
-        tokenizer(indexed_text(item.article.info, item.article.text, start, end))
-        for item in chunked
-        for start, end, _first, _last in item.passages
-    )
+    corpus = (tokenizer(text) for item in chunked for text in item.passage_texts())
     bm25 = build_bm25(corpus, k1=settings.bm25.k1, b=settings.bm25.b, epsilon=settings.bm25.epsilon)
     vocabulary = sorted(bm25.vocabulary, key=bm25.vocabulary.__getitem__)
     (building / "bm25_vocab.json").write_text(json.dumps(vocabulary, ensure_ascii=False), encoding="utf-8")

@@ -17,9 +17,11 @@ from index import (
     IndexMismatchError,
     IndexNotFoundError,
     IndexReader,
+    _vectors,
     build_index,
     current_version_name,
 )
+from index._build import indexed_text
 from index._store import writer_lock
 from retrieval import Retriever
 
@@ -157,6 +159,28 @@ def test_update_embeds_only_new_or_changed_and_drops_removed(
     np.testing.assert_array_equal(
         updated.passage_vectors[new_rows.start : new_rows.stop], old_vectors[old_rows.start : old_rows.stop]
     )
+
+
+@pytest.mark.parametrize("block", [1, 5, 16_384])
+def test_each_vector_row_is_its_own_texts_whatever_the_blocks(
+    tmp_path: Path, settings: Settings, embedder: Any, monkeypatch: pytest.MonkeyPatch, block: int
+) -> None:
+    monkeypatch.setattr(_vectors, "_BLOCK_TEXTS", block)
+    target = tmp_path / "idx"
+    build_index(settings, sources=[_articles(tmp_path / "src", 4)], index_dir=target, embedder=embedder)
+    reader = IndexReader.open(target)
+    texts, stored = [], []
+    for a, info in enumerate(reader.articles):
+        text = reader.article_text(a)
+        for p in reader.article_passages(a):
+            texts.append(indexed_text(info, text, *reader.passage_span(p)[1:]))
+            stored.append(reader.passage_vectors[p])
+        for s in reader.article_sentences(a):
+            texts.append(text[slice(*reader.sentence_span(s)[1:])])
+            stored.append(reader.sentence_vectors[s])
+    expected = embedder.encode(texts)
+    similarity = np.sum(np.asarray(stored, dtype=np.float32) * expected, axis=1)
+    assert len(texts) > 8 and np.min(similarity) > 0.99
 
 
 def test_manifest_records_what_the_issue_asks(seed_index: Path) -> None:
