@@ -12,12 +12,17 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
+from types import ModuleType
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 _WORD = re.compile(r"\w+")
+# An index with more postings than this is scored by the loops numba compiles (_bm25_kernels);
+# a smaller one by numpy (_bm25_numpy), which never imports numba (about 0.5 s a process). At this
+# size (some 2,000 passages) numpy scores a question in about a millisecond.
+COMPILED_FROM_POSTINGS = 1 << 18
 # English function words; kept short so that words which carry meaning in news ("after", "over",
 # "against") still count.
 ENGLISH_STOPWORDS = frozenset(
@@ -188,6 +193,20 @@ class Bm25Index:
 
         return top_k_each(self, query_tokens, requests)
 
+    @property
+    def compiled(self) -> bool:
+        """Whether this index is large enough to be scored by compiled loops (and pruned)."""
+        return int(self.docs.shape[0]) > COMPILED_FROM_POSTINGS
+
+    def _loops(self) -> ModuleType:
+        if self.compiled:
+            from index import _bm25_kernels
+
+            return _bm25_kernels
+        from index import _bm25_numpy
+
+        return _bm25_numpy
+
     @cached_property
     def norms(self) -> tuple[npt.NDArray[np.unsignedinteger[Any]], npt.NDArray[np.float64]]:
         """Per passage, rank-bm25's length normalisation ``k1 (1 - b + b len / avgdl)``, as a code
@@ -212,23 +231,21 @@ class Bm25Index:
 
     def scores(self, query_tokens: Sequence[str]) -> npt.NDArray[np.float64]:
         """rank-bm25's ``get_scores``: every query token counts, repeats included."""
-        from index._bm25_kernels import add_terms
-
         scores = np.zeros(self.size, dtype=np.float64)
         terms, weights = self.query_terms(query_tokens)
         if terms.shape[0]:
-            add_terms(scores, self.indptr, self.docs, self.tfs, *self.norms, terms, weights, self.k1)
+            self._loops().add_terms(
+                scores, self.indptr, self.docs, self.tfs, *self.norms, terms, weights, self.k1
+            )
         return scores
 
     def scores_for(self, query_tokens: Sequence[str], docs: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
         """:meth:`scores` of ``docs`` only (ascending passage numbers), without touching the rest."""
-        from index._bm25_kernels import add_terms_for
-
         scores = np.zeros(docs.shape[0], dtype=np.float64)
         terms, weights = self.query_terms(query_tokens)
         if docs.shape[0] and terms.shape[0]:
             candidates = np.ascontiguousarray(docs, dtype=np.int64)
-            add_terms_for(
+            self._loops().add_terms_for(
                 scores, candidates, self.indptr, self.docs, self.tfs, *self.norms, terms, weights, self.k1
             )
         return scores

@@ -9,7 +9,8 @@ the passages still in the running, by galloping search in their postings.
 The loops themselves are compiled (_bm25_kernels). Measured on 1M passages of MultiHop-RAG
 copies: rank-bm25's idf floor (``epsilon`` times the mean idf) lifts words in most passages to the
 weight of fairly rare ones, so long questions still walk about half their postings; compiling the
-loops, not the pruning, is what made top-k several times faster there.
+loops, not the pruning, is what made top-k several times faster there. An index too small to be
+compiled for (``Bm25Index.compiled``) is scored whole by numpy and picked from: the same top k.
 """
 
 from __future__ import annotations
@@ -19,8 +20,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
-
-from index._bm25_kernels import pruned_candidates, reaching_floor
 
 if TYPE_CHECKING:
     from index._bm25 import Bm25Index
@@ -50,8 +49,8 @@ def top_k(index: Bm25Index, tokens: Sequence[str], k: int, among: npt.NDArray[np
         return _empty()
     if among is not None and among.shape[0] <= _SUBSET_SHARE * index.size:
         return best(among, index.scores_for(tokens, among), k)
-    if index.upper is None or np.any(weights <= 0):
-        # Without bounds, or with a term that lowers scores (partial scores would be no floor).
+    if not index.compiled or index.upper is None or np.any(weights <= 0):
+        # Small, without bounds, or with a term that lowers scores (partial scores would be no floor).
         everything = np.arange(index.size, dtype=np.int64) if among is None else among
         return best(everything, index.scores(tokens)[everything], k)
     allowed = np.zeros(0, dtype=bool)
@@ -70,6 +69,8 @@ def _pruned_candidates(
 ) -> Result:
     """:func:`~index._bm25_kernels.pruned_candidates` with this index's arrays and the settings above;
     ``terms`` and ``weights`` as :meth:`Bm25Index.query_terms` gives them, ``allowed`` a mask or empty."""
+    from index._bm25_kernels import pruned_candidates
+
     assert index.upper is not None
     return pruned_candidates(  # type: ignore[no-any-return]
         index.indptr,
@@ -103,9 +104,22 @@ def top_k_each(
     results = []
     for k, among in requests:
         if among is None:
-            among = reaching_floor(scores, index.indptr, index.docs, terms, k, _floor_pool(k))
+            among = _reaching_floor(index, scores, terms, k)
         results.append(best(among, scores[among], k))
     return results
+
+
+def _reaching_floor(
+    index: Bm25Index, scores: npt.NDArray[np.float64], terms: npt.NDArray[np.int64], k: int
+) -> npt.NDArray[np.int64]:
+    """Passages that may be among the ``k`` best: on a small index simply every one scored."""
+    if not index.compiled:
+        return np.flatnonzero(scores > 0).astype(np.int64)
+    from index._bm25_kernels import reaching_floor
+
+    return reaching_floor(  # type: ignore[no-any-return]
+        scores, index.indptr, index.docs, terms, k, _floor_pool(k)
+    )
 
 
 def best(ids: npt.NDArray[np.int64], scores: npt.NDArray[np.float64], k: int) -> Result:

@@ -1,4 +1,4 @@
-"""The array scorer returns rank-bm25's scores on the same tokens."""
+"""The array scorer returns rank-bm25's scores on the same tokens, with either set of loops."""
 
 from __future__ import annotations
 
@@ -9,8 +9,20 @@ import pytest
 from rank_bm25 import BM25Okapi
 
 from index import Bm25Tokenizer, build_bm25
+from index import _bm25 as bm25_module
 from index._bm25 import Bm25Index
 from index._bm25_top import _pruned_candidates
+
+_COMPILED_ALWAYS = 0
+_COMPILED_NEVER = 1 << 62
+
+
+@pytest.fixture(params=["numpy", "compiled"], autouse=True)
+def loops(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test runs with numpy's loops (what a small index uses) and with numba's (a large one)."""
+    threshold = _COMPILED_ALWAYS if request.param == "compiled" else _COMPILED_NEVER
+    monkeypatch.setattr(bm25_module, "COMPILED_FROM_POSTINGS", threshold)
+    return str(request.param)
 
 
 def test_scores_match_rank_bm25() -> None:
@@ -39,6 +51,21 @@ def test_scores_for_a_subset_match_the_full_scores() -> None:
         query = [rng.choice(vocabulary) for _ in range(rng.randint(1, 5))] + ["unseen"]
         docs = np.array(sorted(rng.sample(range(500), rng.randint(0, 80))), dtype=np.int64)
         np.testing.assert_allclose(index.scores_for(query, docs), index.scores(query)[docs], atol=1e-9)
+
+
+def test_numpy_and_compiled_loops_give_the_same_floats(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = random.Random(23)
+    vocabulary, corpus = _zipf_corpus(rng, 1500)
+    index = build_bm25(corpus, k1=1.5, b=0.75, epsilon=0.25)
+    docs = np.array(sorted(rng.sample(range(1500), 300)), dtype=np.int64)
+    for _ in range(40):
+        query = [rng.choice(vocabulary[: rng.choice([20, 2000])]) for _ in range(rng.randint(1, 12))]
+        results = []
+        for threshold in (_COMPILED_ALWAYS, _COMPILED_NEVER):
+            monkeypatch.setattr(bm25_module, "COMPILED_FROM_POSTINGS", threshold)
+            results.append((index.scores(query), index.scores_for(query, docs), *index.top(query, 10)))
+        for compiled, by_numpy in zip(*results, strict=True):
+            assert np.array_equal(compiled, by_numpy)  # equal floats, not merely close
 
 
 def test_length_norms_by_code_are_the_norms_themselves() -> None:

@@ -126,7 +126,7 @@ def test_running_retriever_switches_to_a_rebuilt_index(
     assert live.refresh() is False and live.reader.version == good
 
 
-def test_bm25_answers_never_import_torch(seed_index: Path) -> None:
+def test_bm25_answers_on_a_small_index_import_neither_torch_nor_numba(seed_index: Path) -> None:
     import subprocess
     import sys
 
@@ -134,7 +134,8 @@ def test_bm25_answers_never_import_torch(seed_index: Path) -> None:
         "import sys; from retrieval import Retriever; "
         f"r = Retriever.load({str(seed_index)!r}); "
         "assert r.ask('How long did the talks last?', mode='bm25').answered; "
-        "assert 'torch' not in sys.modules, 'torch was imported'"
+        "assert 'torch' not in sys.modules, 'torch was imported'; "
+        "assert 'numba' not in sys.modules, 'numba was imported'"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
