@@ -16,9 +16,14 @@ _BOUNDARY = re.compile(r"[,;?]|\b(?:and|or|but|while|whereas)\b", re.I)
 MIN_CLAUSE_WORDS = 3
 
 
+def question_parts(question: str) -> list[str]:
+    """The question split at every boundary, in order, short parts included: together they hold
+    all of its words but the conjunctions between them."""
+    return [part for part in (part.strip() for part in _BOUNDARY.split(question)) if part]
+
+
 def question_clauses(question: str) -> list[str]:
     """The question's clauses of at least MIN_CLAUSE_WORDS words, in order; the question itself when
     it has none."""
-    parts = (part.strip() for part in _BOUNDARY.split(question))
-    clauses = [part for part in parts if len(part.split()) >= MIN_CLAUSE_WORDS]
+    clauses = [part for part in question_parts(question) if len(part.split()) >= MIN_CLAUSE_WORDS]
     return clauses or [question]

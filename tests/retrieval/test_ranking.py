@@ -1,0 +1,85 @@
+"""How a question is embedded for ranking, and for judging an answer."""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from retrieval._clauses import question_clauses
+from retrieval._ranking import Query, embedded, with_whole_question
+
+_DIMENSION = 8
+
+
+class _Encoder:
+    """A deterministic stand-in for the model that records what it was asked to embed."""
+
+    def __init__(self) -> None:
+        self.calls: list[list[str]] = []
+
+    def __call__(self, texts: list[str]) -> npt.NDArray[np.float32]:
+        self.calls.append(list(texts))
+        rows = [np.random.default_rng(sum(map(ord, text))).normal(size=_DIMENSION) for text in texts]
+        vectors = np.array(rows, dtype=np.float32)
+        unit: npt.NDArray[np.float32] = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+        return unit
+
+
+def _query(question: str) -> Query:
+    return Query(question, question, question_clauses(question), None, None, [], [])
+
+
+def test_a_question_that_is_its_only_clause_is_embedded_whole() -> None:
+    encode = _Encoder()
+    query = embedded(_query("How long did the talks last"), encode)
+    assert encode.calls == [["How long did the talks last"]]
+    assert query.vector is not None and query.clause_vectors is not None
+    assert np.array_equal(query.vector, encode(["How long did the talks last"])[0])
+    assert query.clause_vectors.shape == (1, _DIMENSION)
+
+
+def test_a_question_of_clauses_is_their_word_weighted_mean() -> None:
+    encode = _Encoder()
+    question = "Did Reuters say the talks lasted an hour, while the BBC said ninety minutes?"
+    clauses = ["Did Reuters say the talks lasted an hour", "the BBC said ninety minutes"]
+    query = embedded(_query(question), encode)
+    assert encode.calls == [clauses]  # the whole question is not embedded again
+    assert query.vector is not None and query.clause_vectors is not None
+    first, second = encode(clauses)
+    mean = 8 * first + 5 * second  # words per clause
+    np.testing.assert_allclose(query.vector, mean / np.linalg.norm(mean), rtol=1e-6)
+    assert np.array_equal(query.clause_vectors[0], query.vector)
+    assert np.array_equal(query.clause_vectors[1:], encode(clauses))
+
+
+def test_fragments_too_short_for_clauses_count_in_the_mean() -> None:
+    encode = _Encoder()
+    query = embedded(_query("Where were the talks held? Ciragan Palace"), encode)
+    assert encode.calls == [["Where were the talks held", "Ciragan Palace"]]
+    assert query.vector is not None and query.clause_vectors is not None
+    clause, name = encode(["Where were the talks held", "Ciragan Palace"])
+    mean = 5 * clause + 2 * name
+    np.testing.assert_allclose(query.vector, mean / np.linalg.norm(mean), rtol=1e-6)
+    assert query.clause_vectors.shape == (2, _DIMENSION)  # the name is no clause of its own
+    assert np.array_equal(query.clause_vectors[1], clause)
+
+
+def test_judging_an_answer_uses_the_question_embedded_whole() -> None:
+    encode = _Encoder()
+    question = "Did Reuters say the talks lasted an hour, while the BBC said ninety minutes?"
+    ranked = embedded(_query(question), encode)
+    judged = with_whole_question(ranked, encode)
+    assert encode.calls[-1] == [question]
+    assert judged.vector is not None and judged.clause_vectors is not None
+    assert ranked.clause_vectors is not None
+    assert np.array_equal(judged.vector, encode([question])[0])
+    assert np.array_equal(judged.clause_vectors[0], judged.vector)
+    assert np.array_equal(judged.clause_vectors[1:], ranked.clause_vectors[1:])
+    assert not np.array_equal(ranked.clause_vectors[0], judged.vector)  # the ranked query is untouched
+
+
+def test_a_whole_question_is_not_embedded_twice() -> None:
+    encode = _Encoder()
+    ranked = embedded(_query("When were the talks"), encode)
+    assert with_whole_question(ranked, encode) is ranked
+    assert len(encode.calls) == 1
