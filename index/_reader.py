@@ -1,10 +1,11 @@
-"""Opening an index version: manifest checked, arrays memory-mapped, texts read from disk on demand."""
+"""Opening an index version: manifest checked, arrays memory-mapped, vectors and texts read from disk
+on demand."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import mmap
+import os
 from collections.abc import Sequence
 from dataclasses import replace
 from functools import cached_property, lru_cache
@@ -18,6 +19,7 @@ from index import _dense
 from index._article import ArticleInfo
 from index._bm25 import Bm25Index, Bm25Tokenizer, term_upper_bounds
 from index._errors import IndexCorruptError
+from index._rows import RowFile
 from index._store import read_manifest, resolve_version, verify_files
 
 # Article texts decoded and kept at once; answers touch a few dozen articles.
@@ -37,7 +39,7 @@ class IndexReader:
         self.article_offsets = self._array("article_offsets.npy")
         self.passages = self._array("passages.npy")
         self.sentences = self._array("sentences.npy")
-        self._texts = self._map_texts()
+        self._texts = self._open_texts()
         self._article_text = lru_cache(maxsize=_TEXT_CACHE)(self._decode_article)
         self._check_shapes()
 
@@ -204,22 +206,22 @@ class IndexReader:
             raise IndexCorruptError(f"{path}: unreadable FAISS index ({exc}); rebuild the index") from None
 
     @cached_property
-    def sentence_vectors(self) -> Any:
-        """float16 rows, memory-mapped."""
-        return self._array("sentence_vectors.npy")
+    def sentence_vectors(self) -> RowFile:
+        """float16 rows, read on demand (see _rows: a memory map would keep every page read)."""
+        return self._rows("sentence_vectors.npy")
 
     @cached_property
-    def passage_vectors(self) -> Any:
-        """float16 rows, memory-mapped."""
-        return self._array("passage_vectors.npy")
+    def passage_vectors(self) -> RowFile:
+        """float16 rows, read on demand."""
+        return self._rows("passage_vectors.npy")
 
     def sentence_rows(self, rows: npt.NDArray[np.int64]) -> npt.NDArray[np.float32]:
         """Sentence vectors ``rows``, as float32."""
-        return _dense.as_float32(self.sentence_vectors[rows])
+        return _dense.as_float32(self.sentence_vectors.rows(rows))
 
     def passage_rows(self, rows: npt.NDArray[np.int64]) -> npt.NDArray[np.float32]:
         """Passage vectors ``rows``, as float32."""
-        return _dense.as_float32(self.passage_vectors[rows])
+        return _dense.as_float32(self.passage_vectors.rows(rows))
 
     def dense_search(
         self,
@@ -243,8 +245,8 @@ class IndexReader:
         rows = self.article_passages(i)
         sentences = self.article_sentences(i)
         return (
-            np.asarray(self.passage_vectors[rows.start : rows.stop]),
-            np.asarray(self.sentence_vectors[sentences.start : sentences.stop]),
+            self.passage_vectors.range(rows.start, rows.stop),
+            self.sentence_vectors.range(sentences.start, sentences.stop),
         )
 
     def article_index(self, doc_id: str) -> int | None:
@@ -270,17 +272,23 @@ class IndexReader:
                 f"{path}: unreadable article metadata ({exc}); rebuild the index"
             ) from None
 
-    def _map_texts(self) -> mmap.mmap | bytes:
-        path = self.path / "texts.bin"
-        with path.open("rb") as handle:
-            if path.stat().st_size == 0:
-                return b""
-            return mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+    def _rows(self, name: str) -> RowFile:
+        try:
+            return RowFile(self.path / name)
+        except OSError as exc:
+            raise IndexCorruptError(f"{self.path / name}: unreadable ({exc}); rebuild the index") from None
+
+    def _open_texts(self) -> Any:
+        # Read with pread, not mapped, for the reason _rows gives: mapped pages stay resident.
+        return (self.path / "texts.bin").open("rb", buffering=0)
 
     def _decode_article(self, article: int) -> str:
         start, end = (int(x) for x in self.article_offsets[article])
+        data = os.pread(self._texts.fileno(), end - start, start)
         try:
-            return bytes(self._texts[start:end]).decode("utf-8")
+            if len(data) != end - start:
+                raise IndexCorruptError(f"{self.path / 'texts.bin'}: ends inside article {article}; rebuild")
+            return data.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise IndexCorruptError(
                 f"{self.path / 'texts.bin'}: not UTF-8 at article {article}; rebuild"

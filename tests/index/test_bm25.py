@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -66,6 +67,24 @@ def test_numpy_and_compiled_loops_give_the_same_floats(monkeypatch: pytest.Monke
             results.append((index.scores(query), index.scores_for(query, docs), *index.top(query, 10)))
         for compiled, by_numpy in zip(*results, strict=True):
             assert np.array_equal(compiled, by_numpy)  # equal floats, not merely close
+
+
+def test_counts_are_stored_in_the_smallest_type_and_score_the_same() -> None:
+    rng = random.Random(29)
+    vocabulary, corpus = _zipf_corpus(rng, 800)
+    index = build_bm25(corpus, k1=1.5, b=0.75, epsilon=0.25)
+    assert index.tfs.dtype == np.uint8
+    # An index written before counts were narrowed holds them as float32: the same scores.
+    older = replace(index, tfs=index.tfs.astype(np.float32))
+    for _ in range(20):
+        query = [rng.choice(vocabulary[:300]) for _ in range(rng.randint(1, 8))]
+        assert np.array_equal(older.scores(query), index.scores(query))
+        assert np.array_equal(older.top(query, 10)[0], index.top(query, 10)[0])
+    repeated = [*corpus[:50], ["w1"] * 300 + ["w2"]]
+    wide = build_bm25(repeated, k1=1.5, b=0.75, epsilon=0.25)
+    assert wide.tfs.dtype == np.uint16 and int(wide.tfs.max()) == 300
+    expected = BM25Okapi(repeated, k1=1.5, b=0.75, epsilon=0.25).get_scores(["w1", "w2"])
+    np.testing.assert_allclose(wide.scores(["w1", "w2"]), expected, atol=1e-6)
 
 
 def test_length_norms_by_code_are_the_norms_themselves() -> None:

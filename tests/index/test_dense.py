@@ -91,7 +91,7 @@ def test_the_build_records_and_serves_the_chosen_kind(
     reader = IndexReader.open(tmp_path)
     assert reader.manifest["dense_index"] == "compact"
     assert hasattr(reader.dense_index, "hnsw")
-    passage = np.asarray(reader.passage_vectors[3], dtype=np.float32)
+    passage = reader.passage_rows(np.array([3], dtype=np.int64))[0]
     ids, _ = reader.dense_search(passage, 5)
     assert ids[0] == 3
 

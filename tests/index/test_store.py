@@ -134,7 +134,7 @@ def test_update_embeds_only_new_or_changed_and_drops_removed(
     source, target = _articles(tmp_path / "src", 3), tmp_path / "idx"
     build_index(settings, sources=[source], index_dir=target, embedder=embedder)
     first = IndexReader.open(target)
-    old_vectors = np.asarray(first.passage_vectors).copy()
+    old_vectors = first.passage_vectors.range(0, len(first.passage_vectors))
 
     (source / "a0.txt").write_text(
         "Headline 0\nArticle 0 now says the meeting lasted ninety minutes.\n", encoding="utf-8"
@@ -157,7 +157,8 @@ def test_update_embeds_only_new_or_changed_and_drops_removed(
     assert a1_old is not None and a1_new is not None
     new_rows, old_rows = updated.article_passages(a1_new), first.article_passages(a1_old)
     np.testing.assert_array_equal(
-        updated.passage_vectors[new_rows.start : new_rows.stop], old_vectors[old_rows.start : old_rows.stop]
+        updated.passage_vectors.range(new_rows.start, new_rows.stop),
+        old_vectors[old_rows.start : old_rows.stop],
     )
 
 
@@ -174,10 +175,10 @@ def test_each_vector_row_is_its_own_texts_whatever_the_blocks(
         text = reader.article_text(a)
         for p in reader.article_passages(a):
             texts.append(indexed_text(info, text, *reader.passage_span(p)[1:]))
-            stored.append(reader.passage_vectors[p])
+            stored.append(reader.passage_vectors.range(p, p + 1)[0])
         for s in reader.article_sentences(a):
             texts.append(text[slice(*reader.sentence_span(s)[1:])])
-            stored.append(reader.sentence_vectors[s])
+            stored.append(reader.sentence_vectors.range(s, s + 1)[0])
     expected = embedder.encode(texts)
     similarity = np.sum(np.asarray(stored, dtype=np.float32) * expected, axis=1)
     assert len(texts) > 8 and np.min(similarity) > 0.99
