@@ -34,6 +34,8 @@ class Query:
     clause_vectors: npt.NDArray[np.float32] | None  # one row per text in :attr:`texts`
     days: list[dt.date]
     outlets: list[str]
+    # The question embedded whole, when it was embedded part by part and an answer must be judged.
+    whole_vector: npt.NDArray[np.float32] | None = None
 
     @property
     def texts(self) -> list[str]:
@@ -42,39 +44,42 @@ class Query:
         return [self.searched, *(c for c in self.clauses if c != self.searched)]
 
 
-def embedded(query: Query, encode: Encode) -> Query:
+def embedded(query: Query, encode: Encode, *, whole: bool = False) -> Query:
     """``query`` with its vectors: one per clause, and the question's own. A question of several
     clauses is embedded part by part (its clauses, and the fragments too short to be clauses, such
     as a name), and as a whole by the mean of its parts' vectors weighted by their words. The parts
     hold its words, and the mean ranks as well as embedding the whole again (MultiHop-RAG dev,
     hybrid, onnx-int8: Hits@10 0.9595 -> 0.9586, MAP@10 0.3947 -> 0.3950, MRR@10 0.7171 -> 0.7158)
     for half the tokens (MultiHop-RAG questions: 121 -> 64 a question); embedding is the longest
-    step of a search. The mean judges worse whether a sentence answers the question at all, which
-    :func:`with_whole_question` is for."""
+    step of a search. The mean judges worse whether a sentence answers the question at all: with
+    ``whole``, the question itself is embedded too, in the same call (so, in hybrid mode, while
+    BM25 runs in its worker rather than after it), for :func:`with_whole_question`."""
     texts = query.texts
     if len(texts) == 1:
         vectors = encode(texts)
         return replace(query, vector=vectors[0], clause_vectors=vectors)
     clauses = texts[1:]
     parts = clauses + [part for part in question_parts(query.searched) if part not in clauses]
-    embedded_parts = encode(parts)
+    embedded_texts = encode([*parts, query.searched] if whole else parts)
+    embedded_parts = embedded_texts[: len(parts)]
     words = np.array([len(part.split()) for part in parts], dtype=np.float32)
-    whole = words @ embedded_parts
-    whole /= np.linalg.norm(whole) or 1.0
-    vectors = np.vstack([whole, embedded_parts[: len(clauses)]]).astype(np.float32)
-    return replace(query, vector=vectors[0], clause_vectors=vectors)
+    mean = words @ embedded_parts
+    mean /= np.linalg.norm(mean) or 1.0
+    vectors = np.vstack([mean, embedded_parts[: len(clauses)]]).astype(np.float32)
+    whole_vector = embedded_texts[len(parts)] if whole else None
+    return replace(query, vector=vectors[0], clause_vectors=vectors, whole_vector=whole_vector)
 
 
-def with_whole_question(query: Query, encode: Encode) -> Query:
-    """``query`` with the question itself embedded in place of its clauses' mean (see :func:`embedded`).
-    An answer declines when no sentence is close enough to the question; measured against the mean,
-    unanswerable questions found such sentences more often (MultiHop-RAG dev: null questions declined
-    0.64 -> 0.44 at the same threshold; a raised threshold then wrongly declined twice as many
-    answerable ones)."""
-    if query.clause_vectors is None or len(query.texts) == 1:
+def with_whole_question(query: Query) -> Query:
+    """``query`` with the question embedded whole in place of its clauses' mean (see
+    :func:`embedded`). An answer declines when no sentence is close enough to the question;
+    measured against the mean, unanswerable questions found such sentences more often (MultiHop-RAG
+    dev: null questions declined 0.64 -> 0.44 at the same threshold; a raised threshold then
+    wrongly declined twice as many answerable ones)."""
+    if query.whole_vector is None or query.clause_vectors is None:
         return query
     vectors = query.clause_vectors.copy()
-    vectors[0] = encode([query.searched])[0]
+    vectors[0] = query.whole_vector
     return replace(query, vector=vectors[0], clause_vectors=vectors)
 
 

@@ -208,10 +208,11 @@ class Retriever:
             earlier_topic = _values.question_topic(earlier, _values.question_kind(earlier))
             topic, searched = f"{earlier_topic} {topic}", f"{earlier_topic} {text}"
         r = self.settings.retrieval
-        query, ranked = self._ranked(reader, topic, searched, effective, chosen or [], allowed)
+        query, ranked = self._ranked(
+            reader, topic, searched, effective, chosen or [], allowed, whole_question=True
+        )
         ranked = ranked[: r.answer_passages]
-        if self.embedder is not None:
-            query = with_whole_question(query, self.embedder.encode)
+        query = with_whole_question(query)
         sentences = list(dict.fromkeys(s for pid, _ in ranked for s in reader.passage_sentences(pid)))
         terms = [_term_weights(reader, topic), *(_term_weights(reader, c) for c in query.texts[1:])]
         scored = score_sentences(reader, sentences, terms, query.clause_vectors, kind)
@@ -302,10 +303,13 @@ class Retriever:
         mode: Mode,
         outlets: list[str],
         allowed: npt.NDArray[np.int64] | None,
+        *,
+        whole_question: bool = False,
     ) -> tuple[Query, list[tuple[int, float]]]:
         """The question as ranking saw it, with its vectors unless in BM25 mode, and the passages
         ranked. ``text`` is what BM25 searches; ``searched`` (the text with any earlier question's
-        topic) is what is embedded, with its clauses (see :func:`embedded`). In hybrid mode BM25
+        topic) is what is embedded, with its clauses (see :func:`embedded`; ``whole_question`` for an
+        answer, which is judged against the question embedded whole). In hybrid mode BM25
         runs in a worker thread meanwhile: the two overlap on two cores (1M passages: 18.2 -> 12.5
         ms p50 for both)."""
         r = self.settings.retrieval
@@ -317,7 +321,7 @@ class Retriever:
         if mode is Mode.HYBRID:
             lexical = in_background(lexical_candidates, reader, query, allowed, r.candidates)
         assert self.embedder is not None
-        query = embedded(query, self.embedder.encode)
+        query = embedded(query, self.embedder.encode, whole=whole_question)
         return query, rank(reader, query, mode, allowed, r, lexical)
 
 

@@ -64,12 +64,17 @@ def test_fragments_too_short_for_clauses_count_in_the_mean() -> None:
     assert np.array_equal(query.clause_vectors[1], clause)
 
 
-def test_judging_an_answer_uses_the_question_embedded_whole() -> None:
+def test_judging_an_answer_uses_the_question_embedded_whole_in_the_same_call() -> None:
     encode = _Encoder()
     question = "Did Reuters say the talks lasted an hour, while the BBC said ninety minutes?"
-    ranked = embedded(_query(question), encode)
-    judged = with_whole_question(ranked, encode)
-    assert encode.calls[-1] == [question]
+    clauses = ["Did Reuters say the talks lasted an hour", "the BBC said ninety minutes"]
+    ranked = embedded(_query(question), encode, whole=True)
+    assert encode.calls == [[*clauses, question]]  # one call, made while BM25 runs beside it
+    plain = embedded(_query(question), _Encoder())
+    assert ranked.vector is not None and plain.vector is not None
+    assert np.array_equal(ranked.vector, plain.vector)  # ranking still uses the parts' mean
+    judged = with_whole_question(ranked)
+    assert len(encode.calls) == 1
     assert judged.vector is not None and judged.clause_vectors is not None
     assert ranked.clause_vectors is not None
     assert np.array_equal(judged.vector, encode([question])[0])
@@ -80,6 +85,13 @@ def test_judging_an_answer_uses_the_question_embedded_whole() -> None:
 
 def test_a_whole_question_is_not_embedded_twice() -> None:
     encode = _Encoder()
-    ranked = embedded(_query("When were the talks"), encode)
-    assert with_whole_question(ranked, encode) is ranked
-    assert len(encode.calls) == 1
+    ranked = embedded(_query("When were the talks"), encode, whole=True)
+    assert encode.calls == [["When were the talks"]]
+    assert with_whole_question(ranked) is ranked
+
+
+def test_searching_does_not_embed_the_whole_question() -> None:
+    question = "Did Reuters say the talks lasted an hour, while the BBC said ninety minutes?"
+    ranked = embedded(_query(question), _Encoder())
+    assert ranked.whole_vector is None
+    assert with_whole_question(ranked) is ranked
