@@ -52,21 +52,21 @@ def embedded(query: Query, encode: Encode, *, whole: bool = False) -> Query:
     hybrid, onnx-int8: Hits@10 0.9595 -> 0.9586, MAP@10 0.3947 -> 0.3950, MRR@10 0.7171 -> 0.7158)
     for half the tokens (MultiHop-RAG questions: 121 -> 64 a question); embedding is the longest
     step of a search. The mean judges worse whether a sentence answers the question at all: with
-    ``whole``, the question itself is embedded too, in the same call (so, in hybrid mode, while
-    BM25 runs in its worker rather than after it), for :func:`with_whole_question`."""
+    ``whole``, the question itself is embedded too, here (so, in hybrid mode, while BM25 runs in
+    its worker rather than after it), for :func:`with_whole_question`."""
     texts = query.texts
     if len(texts) == 1:
         vectors = encode(texts)
         return replace(query, vector=vectors[0], clause_vectors=vectors)
     clauses = texts[1:]
     parts = clauses + [part for part in question_parts(query.searched) if part not in clauses]
-    embedded_texts = encode([*parts, query.searched] if whole else parts)
-    embedded_parts = embedded_texts[: len(parts)]
+    embedded_parts = encode(parts)
     words = np.array([len(part.split()) for part in parts], dtype=np.float32)
     mean = words @ embedded_parts
     mean /= np.linalg.norm(mean) or 1.0
     vectors = np.vstack([mean, embedded_parts[: len(clauses)]]).astype(np.float32)
-    whole_vector = embedded_texts[len(parts)] if whole else None
+    # Its own call: batched with its parts, PyTorch pads them all to its length.
+    whole_vector = encode([query.searched])[0] if whole else None
     return replace(query, vector=vectors[0], clause_vectors=vectors, whole_vector=whole_vector)
 
 

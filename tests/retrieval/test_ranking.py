@@ -64,17 +64,17 @@ def test_fragments_too_short_for_clauses_count_in_the_mean() -> None:
     assert np.array_equal(query.clause_vectors[1], clause)
 
 
-def test_judging_an_answer_uses_the_question_embedded_whole_in_the_same_call() -> None:
+def test_judging_an_answer_uses_the_question_embedded_whole_before_ranking() -> None:
     encode = _Encoder()
     question = "Did Reuters say the talks lasted an hour, while the BBC said ninety minutes?"
     clauses = ["Did Reuters say the talks lasted an hour", "the BBC said ninety minutes"]
     ranked = embedded(_query(question), encode, whole=True)
-    assert encode.calls == [[*clauses, question]]  # one call, made while BM25 runs beside it
+    assert encode.calls == [clauses, [question]]  # both before ranking, while BM25 runs beside
     plain = embedded(_query(question), _Encoder())
     assert ranked.vector is not None and plain.vector is not None
     assert np.array_equal(ranked.vector, plain.vector)  # ranking still uses the parts' mean
     judged = with_whole_question(ranked)
-    assert len(encode.calls) == 1
+    assert len(encode.calls) == 2  # judging embeds nothing more
     assert judged.vector is not None and judged.clause_vectors is not None
     assert ranked.clause_vectors is not None
     assert np.array_equal(judged.vector, encode([question])[0])
