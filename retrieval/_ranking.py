@@ -89,11 +89,15 @@ def lexical_candidates(
     """BM25's proposals: the question's best ``depth`` passages among ``allowed``, and each named
     outlet's best :data:`NAMED_OUTLET_CANDIDATES`."""
     requests: list[tuple[int, npt.NDArray[np.int64] | None]] = [(depth, allowed)]
+    inside = None
+    if allowed is not None and query.outlets:
+        # A mask, not np.intersect1d: that sorts both arrays, 18 ms an answer at 1M passages when
+        # the named outlets hold a quarter of them.
+        inside = np.zeros(len(reader.passage_article), dtype=bool)
+        inside[allowed] = True
     for outlet in query.outlets:
-        mine = reader.outlet_passages(outlet)
-        if allowed is not None:
-            mine = np.intersect1d(mine, allowed, assume_unique=True)
-        requests.append((NAMED_OUTLET_CANDIDATES, mine))
+        mine = reader.outlet_passages(outlet)  # ascending, so the subset is too
+        requests.append((NAMED_OUTLET_CANDIDATES, mine if inside is None else mine[inside[mine]]))
     return [ids for ids, _ in reader.bm25.top_each(reader.bm25_tokenizer(query.text), requests)]
 
 

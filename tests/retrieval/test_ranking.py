@@ -1,12 +1,16 @@
-"""How a question is embedded for ranking, and for judging an answer."""
+"""How a question is embedded for ranking and for judging an answer, and which passages BM25 is asked for."""
 
 from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import numpy.typing as npt
 
+from index import IndexReader
 from retrieval._clauses import question_clauses
-from retrieval._ranking import Query, embedded, with_whole_question
+from retrieval._ranking import Query, embedded, lexical_candidates, with_whole_question
 
 _DIMENSION = 8
 
@@ -95,3 +99,23 @@ def test_searching_does_not_embed_the_whole_question() -> None:
     ranked = embedded(_query(question), _Encoder())
     assert ranked.whole_vector is None
     assert with_whole_question(ranked) is ranked
+
+
+def test_a_named_outlets_candidates_stay_within_the_allowed_passages(bm25_index: Path) -> None:
+    reader = IndexReader.open(bm25_index)
+    outlets = sorted({article.outlet for article in reader.articles})[:2]
+    mine = reader.outlet_passages(outlets[0])
+    allowed = np.concatenate([mine[::2], reader.outlet_passages(outlets[1])])
+    allowed.sort()
+    query = Query("talks in Istanbul", "talks in Istanbul", [], None, None, [], outlets)
+    requested: list[npt.NDArray[np.int64] | None] = []
+
+    def top_each(tokens: list[str], requests: list[tuple[int, npt.NDArray[np.int64] | None]]) -> list:
+        requested.extend(subset for _k, subset in requests)
+        return [(np.zeros(0, dtype=np.int64), None) for _ in requests]
+
+    reader.bm25 = SimpleNamespace(top_each=top_each)  # type: ignore[assignment]
+    lexical_candidates(reader, query, allowed, 10)
+    assert requested[0] is allowed
+    assert np.array_equal(requested[1], np.intersect1d(mine, allowed))
+    assert np.array_equal(requested[2], reader.outlet_passages(outlets[1]))
