@@ -34,7 +34,7 @@ class Query:
     clause_vectors: npt.NDArray[np.float32] | None  # one row per text in :attr:`texts`
     days: list[dt.date]
     outlets: list[str]
-    # The question embedded whole, when it was embedded part by part and an answer must be judged.
+    # The question embedded whole (:func:`whole_question_vector`), when an answer must be judged.
     whole_vector: npt.NDArray[np.float32] | None = None
 
     @property
@@ -44,16 +44,15 @@ class Query:
         return [self.searched, *(c for c in self.clauses if c != self.searched)]
 
 
-def embedded(query: Query, encode: Encode, *, whole: bool = False) -> Query:
+def embedded(query: Query, encode: Encode) -> Query:
     """``query`` with its vectors: one per clause, and the question's own. A question of several
     clauses is embedded part by part (its clauses, and the fragments too short to be clauses, such
     as a name), and as a whole by the mean of its parts' vectors weighted by their words. The parts
     hold its words, and the mean ranks as well as embedding the whole again (MultiHop-RAG dev,
     hybrid, onnx-int8: Hits@10 0.9595 -> 0.9586, MAP@10 0.3947 -> 0.3950, MRR@10 0.7171 -> 0.7158)
     for half the tokens (MultiHop-RAG questions: 121 -> 64 a question); embedding is the longest
-    step of a search. The mean judges worse whether a sentence answers the question at all: with
-    ``whole``, the question itself is embedded too, here (so, in hybrid mode, while BM25 runs in
-    its worker rather than after it), for :func:`with_whole_question`."""
+    step of a search. The mean judges worse whether a sentence answers the question at all: see
+    :func:`whole_question_vector`."""
     texts = query.texts
     if len(texts) == 1:
         vectors = encode(texts)
@@ -65,9 +64,17 @@ def embedded(query: Query, encode: Encode, *, whole: bool = False) -> Query:
     mean = words @ embedded_parts
     mean /= np.linalg.norm(mean) or 1.0
     vectors = np.vstack([mean, embedded_parts[: len(clauses)]]).astype(np.float32)
-    # Its own call: batched with its parts, PyTorch pads them all to its length.
-    whole_vector = encode([query.searched])[0] if whole else None
-    return replace(query, vector=vectors[0], clause_vectors=vectors, whole_vector=whole_vector)
+    return replace(query, vector=vectors[0], clause_vectors=vectors)
+
+
+def whole_question_vector(query: Query, encode: Encode) -> npt.NDArray[np.float32] | None:
+    """The question embedded whole, for :func:`with_whole_question`; None when :func:`embedded`
+    embeds it whole already (a question that is its only clause). Its own call: batched with the
+    parts, PyTorch pads them all to its length."""
+    if len(query.texts) == 1:
+        return None
+    vector: npt.NDArray[np.float32] = encode([query.searched])[0]
+    return vector
 
 
 def with_whole_question(query: Query) -> Query:

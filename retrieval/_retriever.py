@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -35,8 +37,15 @@ from retrieval._compose import (
 from retrieval._fusion import cover_outlets
 from retrieval._models import Answer, Context, Filters, OutletSummary, Passage
 from retrieval._question import clean_question, mentioned_days, named_outlets, question_dates
-from retrieval._ranking import Query, embedded, lexical_candidates, rank, with_whole_question
-from retrieval._threads import in_background, one_blas_and_faiss_thread
+from retrieval._ranking import (
+    Query,
+    embedded,
+    lexical_candidates,
+    rank,
+    whole_question_vector,
+    with_whole_question,
+)
+from retrieval._threads import in_background, in_background_then, one_blas_and_faiss_thread
 
 _log = logging.getLogger("quotedesk.retrieval")
 # Without vectors a sentence scores by the share of the question's terms it holds; an outlet is
@@ -308,21 +317,32 @@ class Retriever:
     ) -> tuple[Query, list[tuple[int, float]]]:
         """The question as ranking saw it, with its vectors unless in BM25 mode, and the passages
         ranked. ``text`` is what BM25 searches; ``searched`` (the text with any earlier question's
-        topic) is what is embedded, with its clauses (see :func:`embedded`; ``whole_question`` for an
-        answer, which is judged against the question embedded whole). In hybrid mode BM25
+        topic) is what is embedded, with its clauses (see :func:`embedded`). In hybrid mode BM25
         runs in a worker thread meanwhile: the two overlap on two cores (1M passages: 18.2 -> 12.5
-        ms p50 for both)."""
+        ms p50 for both). ``whole_question`` (for an answer, which is judged against the question
+        embedded whole, see :func:`whole_question_vector`): the worker embeds it once BM25 is
+        done, while this thread still embeds the parts and searches the vectors."""
         r = self.settings.retrieval
         days = mentioned_days(searched)
         query = Query(text, searched, question_clauses(searched), None, None, days, outlets)
         if mode is Mode.BM25:
             return query, rank(reader, query, mode, allowed, r)
-        lexical = None
-        if mode is Mode.HYBRID:
-            lexical = in_background(lexical_candidates, reader, query, allowed, r.candidates)
         assert self.embedder is not None
-        query = embedded(query, self.embedder.encode, whole=whole_question)
-        return query, rank(reader, query, mode, allowed, r, lexical)
+        whole = partial(whole_question_vector, query, self.embedder.encode) if whole_question else None
+        lexical = whole_vector = None
+        if mode is Mode.HYBRID:
+            candidates = partial(lexical_candidates, reader, query, allowed, r.candidates)
+            if whole is None:
+                lexical = in_background(candidates)
+            else:
+                lexical, whole_vector = in_background_then(candidates, whole)
+        elif whole is not None:
+            whole_vector = in_background(whole)
+        query = embedded(query, self.embedder.encode)
+        ranked = rank(reader, query, mode, allowed, r, lexical)
+        if whole_vector is not None:
+            query = replace(query, whole_vector=whole_vector.result())
+        return query, ranked
 
 
 def _check_model(reader: IndexReader, settings: Settings) -> None:

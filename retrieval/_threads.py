@@ -20,6 +20,7 @@ from typing import Any, ParamSpec, TypeVar
 
 P = ParamSpec("P")
 R = TypeVar("R")
+S = TypeVar("S")
 
 # One worker per core: what runs here (BM25's compiled loops) releases the GIL, so it uses a core
 # of its own while the calling thread embeds the question.
@@ -29,6 +30,32 @@ _WORKERS = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefi
 def in_background(call: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> Future[R]:
     """``call`` started in the shared worker pool; its ``result()`` re-raises what it raised."""
     return _WORKERS.submit(call, *args, **kwargs)
+
+
+def in_background_then(first: Callable[[], R], then: Callable[[], S]) -> tuple[Future[R], Future[S]]:
+    """``first``, then ``then``, in one worker, each result in its own future as soon as it is
+    known. ``then`` gets the core ``first`` leaves instead of competing for one with the caller and
+    ``first``; it runs even when ``first`` raised."""
+    done_first: Future[R] = Future()
+    done_then: Future[S] = Future()
+
+    def both() -> None:
+        _settle(done_first, first)
+        _settle(done_then, then)
+
+    _WORKERS.submit(both)
+    return done_first, done_then
+
+
+def _settle(future: Future[R], call: Callable[[], R]) -> None:
+    if not future.set_running_or_notify_cancel():
+        return
+    try:
+        result = call()
+    except BaseException as exc:  # handed to whoever waits on the future
+        future.set_exception(exc)
+    else:
+        future.set_result(result)
 
 
 @cache

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -10,7 +11,13 @@ import numpy.typing as npt
 
 from index import IndexReader
 from retrieval._clauses import question_clauses
-from retrieval._ranking import Query, embedded, lexical_candidates, with_whole_question
+from retrieval._ranking import (
+    Query,
+    embedded,
+    lexical_candidates,
+    whole_question_vector,
+    with_whole_question,
+)
 
 _DIMENSION = 8
 
@@ -68,16 +75,15 @@ def test_fragments_too_short_for_clauses_count_in_the_mean() -> None:
     assert np.array_equal(query.clause_vectors[1], clause)
 
 
-def test_judging_an_answer_uses_the_question_embedded_whole_before_ranking() -> None:
+def test_judging_an_answer_uses_the_question_embedded_whole() -> None:
     encode = _Encoder()
     question = "Did Reuters say the talks lasted an hour, while the BBC said ninety minutes?"
     clauses = ["Did Reuters say the talks lasted an hour", "the BBC said ninety minutes"]
-    ranked = embedded(_query(question), encode, whole=True)
-    assert encode.calls == [clauses, [question]]  # both before ranking, while BM25 runs beside
-    plain = embedded(_query(question), _Encoder())
-    assert ranked.vector is not None and plain.vector is not None
-    assert np.array_equal(ranked.vector, plain.vector)  # ranking still uses the parts' mean
-    judged = with_whole_question(ranked)
+    ranked = embedded(_query(question), encode)
+    whole = whole_question_vector(_query(question), encode)
+    assert encode.calls == [clauses, [question]]
+    assert whole is not None
+    judged = with_whole_question(replace(ranked, whole_vector=whole))
     assert len(encode.calls) == 2  # judging embeds nothing more
     assert judged.vector is not None and judged.clause_vectors is not None
     assert ranked.clause_vectors is not None
@@ -89,7 +95,9 @@ def test_judging_an_answer_uses_the_question_embedded_whole_before_ranking() -> 
 
 def test_a_whole_question_is_not_embedded_twice() -> None:
     encode = _Encoder()
-    ranked = embedded(_query("When were the talks"), encode, whole=True)
+    query = _query("When were the talks")
+    assert whole_question_vector(query, encode) is None
+    ranked = embedded(query, encode)
     assert encode.calls == [["When were the talks"]]
     assert with_whole_question(ranked) is ranked
 

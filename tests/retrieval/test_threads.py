@@ -12,7 +12,7 @@ from threadpoolctl import threadpool_info, threadpool_limits
 from config import Mode
 from retrieval import Retriever, _ranking, _retriever
 from retrieval._clauses import question_clauses
-from retrieval._threads import in_background, one_blas_and_faiss_thread
+from retrieval._threads import in_background, in_background_then, one_blas_and_faiss_thread
 
 
 def _blas_threads() -> list[int]:
@@ -62,6 +62,51 @@ def test_background_work_gives_its_result_and_its_error() -> None:
     assert in_background(sum, [1, 2, 3]).result() == 6
     with pytest.raises(ZeroDivisionError):
         in_background(divmod, 1, 0).result()
+
+
+def test_chained_work_runs_in_order_in_one_worker_and_settles_each_future() -> None:
+    order: list[tuple[str, str]] = []
+
+    def step(name: str, value: int) -> int:
+        order.append((name, threading.current_thread().name))
+        return value
+
+    first, then = in_background_then(lambda: step("first", 1), lambda: step("then", 2))
+    assert (first.result(), then.result()) == (1, 2)
+    assert [name for name, _ in order] == ["first", "then"]
+    assert order[0][1] == order[1][1] != threading.current_thread().name
+
+
+def test_chained_work_goes_on_after_the_first_raises() -> None:
+    first, then = in_background_then(lambda: 1 // 0, lambda: "still")
+    with pytest.raises(ZeroDivisionError):
+        first.result()
+    assert then.result() == "still"
+
+
+def test_an_answer_embeds_the_whole_question_in_the_worker_after_bm25(
+    retriever: Retriever, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    question = "How long did the talks in Istanbul last, and who led the delegations?"
+    steps: list[tuple[str, str]] = []
+
+    def candidates(*args: Any) -> Any:
+        steps.append(("bm25", threading.current_thread().name))
+        return _ranking.lexical_candidates(*args)
+
+    def whole(*args: Any) -> Any:
+        steps.append(("whole question", threading.current_thread().name))
+        return _ranking.whole_question_vector(*args)
+
+    monkeypatch.setattr(_retriever, "lexical_candidates", candidates)
+    monkeypatch.setattr(_retriever, "whole_question_vector", whole)
+    answer = retriever.ask(question, mode="hybrid")
+    assert [name for name, _ in steps] == ["bm25", "whole question"]
+    assert steps[0][1] == steps[1][1] != threading.current_thread().name
+    assert answer.answered
+    steps.clear()
+    retriever.search(question, mode="hybrid")  # a search is not judged: no whole question
+    assert [name for name, _ in steps] == ["bm25"]
 
 
 def test_hybrid_ranking_runs_bm25_beside_the_embedding_and_ranks_as_inline(
