@@ -67,8 +67,12 @@ def score_sentences(
         if queries is not None and len(sentences)
         else np.zeros((len(sentences), len(terms)), dtype=np.float32)
     )
+    # Python floats and lists from here: ~270 sentences an answer, each a handful of numbers, where
+    # numpy's per-call overhead (indexing a scalar, argmax of five) cost more than the arithmetic.
+    similarities = similarity.tolist()
+    texts = range(len(terms))
     scored = []
-    for i, sentence in enumerate(sentences):
+    for sentence, row in zip(sentences, similarities, strict=True):
         article, start, end = reader.sentence_span(sentence)
         text = reader.article_text(article)[start:end]
         if len(_WORD.findall(text)) < QUOTE_MIN_WORDS:
@@ -77,8 +81,8 @@ def score_sentences(
         coverages = [
             sum(t[w] for w in words.intersection(t)) / total for t, total in zip(terms, totals, strict=True)
         ]
-        rows = [float(similarity[i, j]) + LEXICAL_WEIGHT * c for j, c in enumerate(coverages)]
-        clause = int(np.argmax(rows))
+        rows = [row[j] + LEXICAL_WEIGHT * coverages[j] for j in texts]
+        clause = rows.index(max(rows))  # the first best, as np.argmax
         coverage = coverages[clause]
         value, proximity = None, 0.0
         if kind is not None:
@@ -89,7 +93,7 @@ def score_sentences(
                 ((v, _proximity(text, v, terms[0], tokenize) / totals[0]) for v in values),
                 key=lambda pair: pair[1],
             )
-        base = float(similarity[i, clause]) if queries is not None else 0.0
+        base = row[clause] if queries is not None else 0.0
         score = base + LEXICAL_WEIGHT * coverage + PROXIMITY_WEIGHT * proximity
         whole = rows[0] + PROXIMITY_WEIGHT * proximity
         if queries is None:
