@@ -45,6 +45,18 @@ def test_days_and_years_are_not_counts() -> None:
     assert find_values("On June 2, 2025 the talks began", ValueKind.COUNT) == []
 
 
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("It was the fifth time the delegations met.", ValueKind.COUNT),
+        ("They have a real bias against the other side.", ValueKind.MONEY),
+        ("The delegations met at 9 a.m. on Monday.", ValueKind.DURATION),
+    ],
+)
+def test_words_that_only_look_like_values_are_none(text: str, kind: ValueKind) -> None:
+    assert find_values(text, kind) == []
+
+
 def test_named_outlets_and_dates() -> None:
     outlets = ["The Verge", "TechCrunch", "Fortune"]
     assert named_outlets("Did the Verge and TechCrunch agree?", outlets) == ["The Verge", "TechCrunch"]
