@@ -40,6 +40,9 @@ _MAX_PADDING_SHARE = 0.2
 # slower (p50 23 -> 19 ms with one; alone, a question took 7.0 ms on either). More texts, a
 # build's, run on every core (1,500 passages: 4.9 s on two, 7.5 s on one).
 QUESTION_THREADS = 1
+# ... and so do texts of more tokens than this, such as the 24 value clauses an answer to "how
+# long ..." rescores (some 500 tokens: 43 ms on one core, 26 on two).
+ONE_CORE_MAX_TOKENS = 256
 
 
 def export_onnx_int8(settings: ModelSettings, target: Path) -> dict[str, Any]:
@@ -182,18 +185,19 @@ class OnnxEmbedder:
         self.warm_up()
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        session = self._session
         if len(texts) > self._settings.batch_size:
-            with self._loading:
-                if self._bulk_session is None:
-                    self._bulk_session = self._new_session(0)  # 0: one thread per core
-            session = self._bulk_session
             encodings = self._tokenizer.encode_batch(list(texts))
         else:
             # Not encode_batch: its thread pool waits for the core BM25 is using (1.2 ms a
             # question then, against 0.17 ms one text at a time).
             encodings = [self._tokenizer.encode(text) for text in texts]
         ids = [encoding.ids for encoding in encodings]
+        session = self._session
+        if len(texts) > self._settings.batch_size or sum(map(len, ids)) > ONE_CORE_MAX_TOKENS:
+            with self._loading:
+                if self._bulk_session is None:
+                    self._bulk_session = self._new_session(0)  # 0: one thread per core
+            session = self._bulk_session
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         for rows in _length_batches([len(row) for row in ids], self._settings.batch_size):
             out[rows] = self._run([ids[i] for i in rows], session)

@@ -60,6 +60,16 @@ def test_a_question_runs_on_one_core_and_a_build_on_every_core(exported: Setting
     assert np.min(np.sum(bulk[:2] * question, axis=1)) >= 0.98
 
 
+def test_a_few_long_texts_run_on_every_core(exported: Settings) -> None:
+    onnx = OnnxEmbedder(exported.model)
+    short = onnx.encode(["How long did the talks last?"])
+    assert onnx._bulk_session is None
+    long = " ".join(["the talks in Istanbul lasted about an hour, officials said"] * 30)
+    vectors = onnx.encode([long, "How long did the talks last?"])  # two texts, over 256 tokens
+    assert onnx._bulk_session is not None
+    assert float(vectors[1] @ short[0]) >= 0.98
+
+
 @pytest.mark.parametrize("size", [1, 3, 32])
 def test_length_batches_cover_each_row_once_with_little_padding(size: int) -> None:
     lengths = [57, 12, 14, 15, 30, 13, 256, 250, 12, 60, 58, 7]
