@@ -185,7 +185,8 @@ class OnnxEmbedder:
         self.warm_up()
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        if len(texts) > self._settings.batch_size:
+        many = len(texts) > self._settings.batch_size
+        if many:
             encodings = self._tokenizer.encode_batch(list(texts))
         else:
             # Not encode_batch: its thread pool waits for the core BM25 is using (1.2 ms a
@@ -193,7 +194,7 @@ class OnnxEmbedder:
             encodings = [self._tokenizer.encode(text) for text in texts]
         ids = [encoding.ids for encoding in encodings]
         session = self._session
-        if len(texts) > self._settings.batch_size or sum(map(len, ids)) > ONE_CORE_MAX_TOKENS:
+        if many or sum(map(len, ids)) > ONE_CORE_MAX_TOKENS:
             with self._loading:
                 if self._bulk_session is None:
                     self._bulk_session = self._new_session(0)  # 0: one thread per core

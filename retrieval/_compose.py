@@ -70,7 +70,6 @@ def score_sentences(
     # Python floats and lists from here: ~270 sentences an answer, each a handful of numbers, where
     # numpy's per-call overhead (indexing a scalar, argmax of five) cost more than the arithmetic.
     similarities = similarity.tolist()
-    texts = range(len(terms))
     scored = []
     for sentence, row in zip(sentences, similarities, strict=True):
         article, start, end = reader.sentence_span(sentence)
@@ -81,7 +80,7 @@ def score_sentences(
         coverages = [
             sum(t[w] for w in words.intersection(t)) / total for t, total in zip(terms, totals, strict=True)
         ]
-        rows = [row[j] + LEXICAL_WEIGHT * coverages[j] for j in texts]
+        rows = [cosine + LEXICAL_WEIGHT * c for cosine, c in zip(row, coverages, strict=True)]
         clause = rows.index(max(rows))  # the first best, as np.argmax
         coverage = coverages[clause]
         value, proximity = None, 0.0

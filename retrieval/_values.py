@@ -95,14 +95,15 @@ _NUMBER_WORDS = (
     r"|eighty|ninety|hundred|thousand|million|billion|trillion|dozens?|half|quarter|third|single"
     r"|double|triple|twice|thrice|pair|couple|score"
 )
+_HAS_NUMBER = re.compile(rf"\d|\b(?:{_NUMBER_WORDS})\b", re.I)
 _MAY_STATE = {
     ValueKind.DURATION: re.compile(
         r"(?:\b|\d)(?:s|secs?|seconds?|mins?|minutes?|h|hrs?|hours?|d|days?|wks?|weeks?|mos?|months?"
         r"|y|yrs?|years?)\b|arc|\d\s*['′″]",
         re.I,
     ),
-    ValueKind.COUNT: re.compile(rf"\d|\b(?:{_NUMBER_WORDS})\b", re.I),
-    ValueKind.MONEY: re.compile(rf"\d|\b(?:{_NUMBER_WORDS})\b", re.I),
+    ValueKind.COUNT: _HAS_NUMBER,
+    ValueKind.MONEY: _HAS_NUMBER,
 }
 
 
