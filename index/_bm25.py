@@ -110,6 +110,11 @@ ENGLISH_STOPWORDS = frozenset(
         "yours",
     ]
 )
+# What is left of a word split at its apostrophe ("Google's", "don't", "they'll"): "s" alone is in
+# most passages. Leaving them out ranked MultiHop-RAG passages better and made BM25 cheaper (docs/quality.md,
+# docs/performance.md, round 6).
+CLITICS = frozenset(["s", "t", "d", "ll", "m", "re", "ve"])
+_STOPPED = ENGLISH_STOPWORDS | CLITICS
 
 
 @dataclass(frozen=True)
@@ -143,7 +148,7 @@ class Bm25Tokenizer:
         return Stemmer.Stemmer(self.stemmer)
 
     def __call__(self, text: str) -> list[str]:
-        words = [w for w in _WORD.findall(text.lower()) if not (self.stopwords and w in ENGLISH_STOPWORDS)]
+        words = [w for w in _WORD.findall(text.lower()) if not (self.stopwords and w in _STOPPED)]
         stem = self._stem
         return list(stem.stemWords(words)) if stem is not None else words
 

@@ -183,3 +183,9 @@ def test_pruning_skips_the_common_words_postings() -> None:
 def test_tokenizer_stems_and_drops_stopwords() -> None:
     assert Bm25Tokenizer()("How long did the talks LAST? They lasted") == ["long", "talk", "last", "last"]
     assert Bm25Tokenizer(stemmer=None, stopwords=False)("The talks") == ["the", "talks"]
+
+
+def test_tokenizer_drops_what_an_apostrophe_leaves() -> None:
+    text = "Google’s deal: they'll say it isn't over"
+    assert Bm25Tokenizer(stemmer=None)(text) == ["google", "deal", "say", "isn", "over"]
+    assert "s" in Bm25Tokenizer(stemmer=None, stopwords=False)(text)
