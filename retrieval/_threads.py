@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from functools import cache, wraps
 from typing import Any, ParamSpec, TypeVar
 
@@ -28,8 +29,14 @@ _WORKERS = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefi
 
 
 def in_background(call: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> Future[R]:
-    """``call`` started in the shared worker pool; its ``result()`` re-raises what it raised."""
-    return _WORKERS.submit(call, *args, **kwargs)
+    """``call`` started in the shared worker pool, FAISS on one thread there too; its ``result()``
+    re-raises what it raised."""
+
+    def limited() -> R:
+        with _one_faiss_thread():
+            return call(*args, **kwargs)
+
+    return _WORKERS.submit(limited)
 
 
 def in_background_then(first: Callable[[], R], then: Callable[[], S]) -> tuple[Future[R], Future[S]]:
@@ -40,8 +47,9 @@ def in_background_then(first: Callable[[], R], then: Callable[[], S]) -> tuple[F
     done_then: Future[S] = Future()
 
     def both() -> None:
-        _settle(done_first, first)
-        _settle(done_then, then)
+        with _one_faiss_thread():
+            _settle(done_first, first)
+            _settle(done_then, then)
 
     _WORKERS.submit(both)
     return done_first, done_then
@@ -72,15 +80,22 @@ def one_blas_and_faiss_thread(method: Callable[P, R]) -> Callable[P, R]:
 
     @wraps(method)
     def limited(*args: P.args, **kwargs: P.kwargs) -> R:
-        faiss = sys.modules.get("faiss")
-        before = faiss.omp_get_max_threads() if faiss is not None else None
-        if faiss is not None:
-            faiss.omp_set_num_threads(1)
-        try:
-            with _controller().limit(limits=1, user_api="blas"):
-                return method(*args, **kwargs)
-        finally:
-            if faiss is not None:
-                faiss.omp_set_num_threads(before)
+        with _one_faiss_thread(), _controller().limit(limits=1, user_api="blas"):
+            return method(*args, **kwargs)
 
     return limited
+
+
+@contextmanager
+def _one_faiss_thread() -> Iterator[None]:
+    """FAISS, if it is loaded, on one OpenMP thread in the calling thread while inside."""
+    faiss = sys.modules.get("faiss")
+    if faiss is None:
+        yield
+        return
+    before = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(1)
+    try:
+        yield
+    finally:
+        faiss.omp_set_num_threads(before)
