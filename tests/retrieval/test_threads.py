@@ -133,7 +133,9 @@ def test_hybrid_ranking_runs_bm25_beside_the_embedding_and_ranks_as_inline(
     assert threads and threads[0] != threading.current_thread().name
     reader = retriever.reader
     assert retriever.embedder is not None
-    vectors = retriever.embedder.encode([question, *question_clauses(question)])
-    query = _ranking.Query(question, question, question_clauses(question), vectors[0], vectors, [], [])
+    # Embedded as a search embeds it (by its parts, one batch): the vectors, and so the ranking,
+    # depend on what is batched with what.
+    unembedded = _ranking.Query(question, question, question_clauses(question), None, None, [], [])
+    query = _ranking.embedded(unembedded, retriever.embedder.encode)
     inline = _ranking.rank(reader, query, Mode.HYBRID, None, retriever.settings.retrieval)
     assert [p.passage_id for p in passages] == [pid for pid, _ in inline[:10]]
