@@ -133,8 +133,8 @@ def test_hybrid_ranking_runs_bm25_beside_the_embedding_and_ranks_as_inline(
     assert threads and threads[0] != threading.current_thread().name
     reader = retriever.reader
     assert retriever.embedder is not None
-    # Embedded as a search embeds it (by its parts, one batch): the vectors, and so the ranking,
-    # depend on what is batched with what.
+    # Embedded as a search embeds it, by its parts (_ranking.embedded), not whole: the two vectors
+    # differ, and a near-tie in the top 10 then orders differently.
     unembedded = _ranking.Query(question, question, question_clauses(question), None, None, [], [])
     query = _ranking.embedded(unembedded, retriever.embedder.encode)
     inline = _ranking.rank(reader, query, Mode.HYBRID, None, retriever.settings.retrieval)
