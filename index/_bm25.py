@@ -234,6 +234,19 @@ class Bm25Index:
         order = np.lexsort((terms, -bounds))
         return terms[order], weights[order]
 
+    def distinctive(self, query_tokens: Sequence[str], max_share: float, at_least: int) -> list[str]:
+        """``query_tokens`` (repeats and order kept) without the terms found in more than ``max_share``
+        of the passages, unless the term is among the ``at_least`` rarest of the query's known terms.
+        Unknown tokens are dropped: they score nothing."""
+        frequency = {
+            token: int(self.indptr[term + 1] - self.indptr[term])
+            for token in set(query_tokens)
+            if (term := self.vocabulary.get(token)) is not None
+        }
+        rarest = sorted(frequency, key=lambda token: (frequency[token], token))
+        kept = set(rarest[:at_least]) | {t for t in rarest if frequency[t] <= max_share * self.size}
+        return [token for token in query_tokens if token in kept]
+
     def scores(self, query_tokens: Sequence[str]) -> npt.NDArray[np.float64]:
         """rank-bm25's ``get_scores``: every query token counts, repeats included."""
         scores = np.zeros(self.size, dtype=np.float64)

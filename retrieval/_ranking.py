@@ -21,6 +21,9 @@ Encode = Callable[[list[str]], npt.NDArray[np.float32]]
 # Candidates BM25 proposes from each outlet a question names, beside its overall best: an outlet
 # the question asks about should be in the running even when others match its words better.
 NAMED_OUTLET_CANDIDATES = 50
+# However common its words, a hybrid search's BM25 proposals come from at least its this many
+# rarest terms (see ``RetrievalSettings.proposal_term_share``).
+PROPOSAL_MIN_TERMS = 8
 
 
 @dataclass(frozen=True)
@@ -91,10 +94,15 @@ def with_whole_question(query: Query) -> Query:
 
 
 def lexical_candidates(
-    reader: IndexReader, query: Query, allowed: npt.NDArray[np.int64] | None, depth: int
+    reader: IndexReader,
+    query: Query,
+    allowed: npt.NDArray[np.int64] | None,
+    depth: int,
+    term_share: float = 1.0,
 ) -> list[npt.NDArray[np.int64]]:
     """BM25's proposals: the question's best ``depth`` passages among ``allowed``, and each named
-    outlet's best :data:`NAMED_OUTLET_CANDIDATES`."""
+    outlet's best :data:`NAMED_OUTLET_CANDIDATES`, by the question's terms found in at most
+    ``term_share`` of the passages (see :meth:`~index.Bm25Index.distinctive`)."""
     requests: list[tuple[int, npt.NDArray[np.int64] | None]] = [(depth, allowed)]
     inside = None
     if allowed is not None and query.outlets:
@@ -105,7 +113,10 @@ def lexical_candidates(
     for outlet in query.outlets:
         mine = reader.outlet_passages(outlet)  # ascending, so the subset is too
         requests.append((NAMED_OUTLET_CANDIDATES, mine if inside is None else mine[inside[mine]]))
-    return [ids for ids, _ in reader.bm25.top_each(reader.bm25_tokenizer(query.text), requests)]
+    tokens = reader.bm25_tokenizer(query.text)
+    if term_share < 1:
+        tokens = reader.bm25.distinctive(tokens, term_share, PROPOSAL_MIN_TERMS)
+    return [ids for ids, _ in reader.bm25.top_each(tokens, requests)]
 
 
 def rank(

@@ -331,7 +331,10 @@ class Retriever:
         whole = partial(whole_question_vector, query, self.embedder.encode) if whole_question else None
         lexical = whole_vector = None
         if mode is Mode.HYBRID:
-            candidates = partial(lexical_candidates, reader, query, allowed, r.candidates)
+            # An answer's proposals keep every term: its declining is judged on what they bring
+            # (docs/quality.md: narrower ones declined fewer unanswerable questions).
+            share = 1.0 if whole_question else r.proposal_term_share
+            candidates = partial(lexical_candidates, reader, query, allowed, r.candidates, share)
             if whole is None:
                 lexical = in_background(candidates)
             else:

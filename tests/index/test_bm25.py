@@ -189,3 +189,16 @@ def test_tokenizer_drops_what_an_apostrophe_leaves() -> None:
     text = "Google’s deal: they'll say it isn't over"
     assert Bm25Tokenizer(stemmer=None)(text) == ["google", "deal", "say", "isn", "over"]
     assert "s" in Bm25Tokenizer(stemmer=None, stopwords=False)(text)
+
+
+def test_distinctive_terms_drop_the_common_ones_but_keep_the_rarest() -> None:
+    corpus = [["common", "usual", f"rare{i % 5}", f"unique{i}"] for i in range(100)]
+    corpus += [["usual"]] * 100
+    index = build_bm25(corpus, k1=1.2, b=0.5, epsilon=0.25)
+    # In 50%, 100%, 10% and 0.5% of the 200 passages; "unseen" in none.
+    query = ["common", "usual", "rare1", "unique7", "unseen", "rare1", "common"]
+    assert index.distinctive(query, 0.2, 0) == ["rare1", "unique7", "rare1"]
+    assert index.distinctive(query, 0.2, 3) == ["common", "rare1", "unique7", "rare1", "common"]
+    assert index.distinctive(query, 0.001, 1) == ["unique7"]
+    assert index.distinctive(query, 1.0, 0) == ["common", "usual", "rare1", "unique7", "rare1", "common"]
+    assert index.distinctive(["unseen"], 0.2, 8) == []

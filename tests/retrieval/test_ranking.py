@@ -5,11 +5,14 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import pytest
 
 from index import IndexReader
+from retrieval import Retriever, _ranking, _retriever
 from retrieval._clauses import question_clauses
 from retrieval._ranking import (
     Query,
@@ -127,3 +130,45 @@ def test_a_named_outlets_candidates_stay_within_the_allowed_passages(bm25_index:
     assert requested[0] is allowed
     assert np.array_equal(requested[1], np.intersect1d(mine, allowed))
     assert np.array_equal(requested[2], reader.outlet_passages(outlets[1]))
+
+
+def test_bm25_proposes_from_the_distinctive_terms_when_asked(
+    bm25_index: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reader = IndexReader.open(bm25_index)
+    bm25 = reader.bm25
+    question = "How long did the talks in Istanbul last, according to the delegations?"
+    tokens = reader.bm25_tokenizer(question)
+    asked: list[list[str]] = []
+
+    def top_each(tokens: list[str], requests: list[tuple[int, npt.NDArray[np.int64] | None]]) -> list:
+        asked.append(list(tokens))
+        return bm25.top_each(tokens, requests)
+
+    reader.bm25 = SimpleNamespace(top_each=top_each, distinctive=bm25.distinctive)  # type: ignore[assignment]
+    # The bundled corpus is too small for any term to be rare by share: the rarest 2 stay.
+    monkeypatch.setattr(_ranking, "PROPOSAL_MIN_TERMS", 2)
+    query = _query(question)
+    every = lexical_candidates(reader, query, None, 10)
+    narrow = lexical_candidates(reader, query, None, 10, 0.01)
+    assert asked[0] == tokens
+    assert asked[1] == bm25.distinctive(tokens, 0.01, 2)
+    assert len(set(asked[1])) == 2 < len(set(tokens))
+    assert np.array_equal(every[0], bm25.top_each(tokens, [(10, None)])[0][0])
+    assert np.array_equal(narrow[0], bm25.top_each(asked[1], [(10, None)])[0][0])
+
+
+def test_a_hybrid_search_narrows_bm25s_proposals_and_an_answer_does_not(
+    retriever: Retriever, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shares: list[float] = []
+
+    def recorded(*args: Any) -> Any:
+        shares.append(args[-1])
+        return _ranking.lexical_candidates(*args)
+
+    monkeypatch.setattr(_retriever, "lexical_candidates", recorded)
+    retriever.search("How long did the talks in Istanbul last?", mode="hybrid")
+    retriever.ask("How long did the talks in Istanbul last?", mode="hybrid")
+    assert shares == [retriever.settings.retrieval.proposal_term_share, 1.0]
+    assert shares[0] < 1
