@@ -195,3 +195,49 @@ def reaching_floor(scores, indptr, docs, terms, k, floor_pool):  # type: ignore[
     pool = _pool(indptr, docs, terms, unfiltered, floor_pool, scores.shape[0])
     floor = _kth_best(scores[pool], k)
     return _reaching(scores, floor, unfiltered)
+
+
+@njit(cache=True, nogil=True)
+def reaching_kth_among(scores, among, k):  # type: ignore[no-untyped-def]
+    """The passages of ``among`` whose positive score reaches the k-th best positive score among
+    them (all positive ones when fewer than k), in ``among``'s order: a superset of their top k,
+    ties included. One pass with a heap of k scores, instead of gathering every score of a large
+    subset and partitioning it."""
+    heap = np.empty(max(k, 1), np.float64)  # a min-heap: heap[0] is the k-th best so far
+    count = 0
+    for i in range(among.shape[0]):
+        score = scores[among[i]]
+        if score <= 0:
+            continue
+        if count < k:
+            at = count
+            heap[at] = score
+            count += 1
+            while at > 0 and heap[(at - 1) // 2] > heap[at]:
+                parent = (at - 1) // 2
+                heap[at], heap[parent] = heap[parent], heap[at]
+                at = parent
+        elif score > heap[0]:
+            heap[0] = score
+            at = 0
+            while True:
+                left, smallest = 2 * at + 1, at
+                if left < k and heap[left] < heap[smallest]:
+                    smallest = left
+                if left + 1 < k and heap[left + 1] < heap[smallest]:
+                    smallest = left + 1
+                if smallest == at:
+                    break
+                heap[at], heap[smallest] = heap[smallest], heap[at]
+                at = smallest
+    if count == 0:
+        return np.zeros(0, np.int64)
+    floor = heap[0] if count == k else 0.0
+    chosen = np.empty(among.shape[0], np.int64)
+    found = 0
+    for i in range(among.shape[0]):
+        score = scores[among[i]]
+        if score > 0 and score >= floor:
+            chosen[found] = among[i]
+            found += 1
+    return chosen[:found]

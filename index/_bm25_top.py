@@ -105,8 +105,21 @@ def top_k_each(
     for k, among in requests:
         if among is None:
             among = _reaching_floor(index, scores, terms, k)
+        elif index.compiled:
+            among = _reaching_kth(scores, among, k)
         results.append(best(among, scores[among], k))
     return results
+
+
+def _reaching_kth(
+    scores: npt.NDArray[np.float64], among: npt.NDArray[np.int64], k: int
+) -> npt.NDArray[np.int64]:
+    """Those of ``among`` that may be among its ``k`` best. An answer limited to the outlets it
+    names asks for the best of some 140k passages at 1M; gathering and partitioning all their scores
+    took 3.5 ms an answer."""
+    from index._bm25_kernels import reaching_kth_among
+
+    return reaching_kth_among(scores, np.ascontiguousarray(among, dtype=np.int64), k)  # type: ignore[no-any-return]
 
 
 def _reaching_floor(
