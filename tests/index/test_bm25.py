@@ -12,7 +12,7 @@ from rank_bm25 import BM25Okapi
 from index import Bm25Tokenizer, build_bm25
 from index import _bm25 as bm25_module
 from index._bm25 import Bm25Index
-from index._bm25_top import _pruned_candidates, best
+from index._bm25_top import _pruned_candidates
 
 _COMPILED_ALWAYS = 0
 _COMPILED_NEVER = 1 << 62
@@ -202,26 +202,3 @@ def test_distinctive_terms_drop_the_common_ones_but_keep_the_rarest() -> None:
     assert index.distinctive(query, 0.001, 1) == ["unique7"]
     assert index.distinctive(query, 1.0, 0) == ["common", "usual", "rare1", "unique7", "rare1", "common"]
     assert index.distinctive(["unseen"], 0.2, 8) == []
-
-
-def test_a_subsets_reaching_passages_hold_its_top_k_ties_included(loops: str) -> None:
-    if loops != "compiled":
-        pytest.skip("a compiled kernel")
-    from index._bm25_kernels import reaching_kth_among
-
-    rng = np.random.default_rng(5)
-    scores = rng.choice([0.0, 0.5, 1.0, 1.5, 2.0, 2.5], size=5000)  # many ties, some zeros
-    for size, k in [(0, 10), (3, 10), (40, 10), (900, 50), (5000, 100), (5000, 1)]:
-        among = np.sort(rng.choice(5000, size=size, replace=False)).astype(np.int64)
-        reaching = reaching_kth_among(scores, among, k)
-        assert set(reaching) <= set(among)
-        assert np.all(np.diff(reaching) > 0)  # in among's order
-        positive = among[scores[among] > 0]
-        if positive.shape[0] <= k:
-            assert np.array_equal(reaching, positive)
-        else:
-            kth = np.sort(scores[positive])[::-1][k - 1]
-            assert np.array_equal(reaching, positive[scores[positive] >= kth])
-        ids, _ = best(reaching, scores[reaching], k)
-        expected, _ = best(among, scores[among], k)
-        assert np.array_equal(ids, expected)
