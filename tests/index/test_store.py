@@ -217,3 +217,31 @@ def test_an_index_of_an_older_format_asks_for_a_rebuild(tmp_path: Path, seed_ind
     manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
     with pytest.raises(IndexMismatchError, match="format 1 is not the supported 2"):
         IndexReader.open(copy)
+
+
+def test_passages_where_and_passage_outlets_agree_with_the_articles(seed_index: Path) -> None:
+    reader = IndexReader.open(seed_index)
+    every = np.arange(len(reader.passage_article))
+    article_of = [reader.articles[int(a)] for a in reader.passage_article]
+    assert reader.passage_outlets(every) == [a.outlet for a in article_of]
+    dates = sorted({a.published for a in reader.articles if a.published})
+    assert dates, "the seeds should have dated articles"
+    first, second = reader.outlets[:2]
+    cases: list[tuple[list[str] | None, Any, Any]] = [
+        (None, None, None),
+        ([first], None, None),
+        ([first, second, "no such outlet"], None, None),
+        (None, dates[0], None),
+        (None, None, dates[0]),
+        ([second], dates[0], dates[-1]),
+    ]
+    for outlets, since, until in cases:
+        expected = [
+            pid
+            for pid, info in enumerate(article_of)
+            if (not outlets or info.outlet in outlets)
+            and (since is None or (info.published is not None and info.published >= since))
+            and (until is None or (info.published is not None and info.published <= until))
+        ]
+        got = reader.passages_where(outlets, since, until)
+        assert got.dtype == np.int64 and got.tolist() == expected, (outlets, since, until)
