@@ -42,6 +42,7 @@ from retrieval._ranking import (
     embedded,
     lexical_candidates,
     rank,
+    read_ahead,
     whole_question_vector,
     with_whole_question,
 )
@@ -318,7 +319,8 @@ class Retriever:
         ranked. ``text`` is what BM25 searches; ``searched`` (the text with any earlier question's
         topic) is what is embedded, with its clauses (see :func:`embedded`). In hybrid mode BM25
         runs in a worker thread meanwhile: the two overlap on two cores (1M passages: 18.2 -> 12.5
-        ms p50 for both). ``whole_question`` (for an answer, which is judged against the question
+        ms p50 for both), and the worker then reads what scoring its proposals needs
+        (:func:`read_ahead`). ``whole_question`` (for an answer, which is judged against the question
         embedded whole, see :func:`whole_question_vector`): the worker embeds it once BM25 is
         done, while this thread still embeds the parts and searches the vectors."""
         r = self.settings.retrieval
@@ -334,10 +336,11 @@ class Retriever:
             # (docs/quality.md: narrower ones declined fewer unanswerable questions).
             share = 1.0 if whole_question else r.proposal_term_share
             candidates = partial(lexical_candidates, reader, query, allowed, r.candidates, share)
+            proposals = partial(read_ahead, reader, query, candidates)
             if whole is None:
-                lexical = in_background(candidates)
+                lexical = in_background(proposals)
             else:
-                lexical, whole_vector = in_background_then(candidates, whole)
+                lexical, whole_vector = in_background_then(proposals, whole)
         elif whole is not None:
             whole_vector = in_background(whole)
         query = embedded(query, self.embedder.encode)

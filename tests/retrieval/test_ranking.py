@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
@@ -11,6 +12,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
+from config import Mode
 from index import IndexReader
 from retrieval import Retriever, _ranking, _retriever
 from retrieval._clauses import question_clauses
@@ -172,3 +174,27 @@ def test_a_hybrid_search_narrows_bm25s_proposals_and_an_answer_does_not(
     retriever.ask("How long did the talks in Istanbul last?", mode="hybrid")
     assert shares == [retriever.settings.retrieval.proposal_term_share, 1.0]
     assert shares[0] < 1
+
+
+@pytest.mark.parametrize("share", [1.0, 0.01])
+def test_read_ahead_proposals_rank_as_when_all_is_read_after(retriever: Retriever, share: float) -> None:
+    reader = retriever.reader
+    assert retriever.embedder is not None
+    settings = retriever.settings.retrieval
+    question = "How long did the talks in Istanbul last, and who led the Russian delegation?"
+    query = embedded(_query(question), retriever.embedder.encode)
+    propose = lambda: lexical_candidates(reader, query, None, 3, share)  # noqa: E731
+    proposals = _ranking.read_ahead(reader, query, propose)
+    assert proposals.rows is not None
+    assert proposals.rows.passages.tolist() == sorted(set(np.concatenate(proposals.ids).tolist()))
+    assert 0 < len(proposals.rows.passages) < len(reader.passage_article)  # some are left to read after
+    done: Future[_ranking.Proposals] = Future()
+    done.set_result(proposals)
+    tight = settings.model_copy(update={"candidates": 3})
+    ahead = _ranking.rank(reader, query, Mode.HYBRID, None, tight, done)
+    nothing_ahead: Future[_ranking.Proposals] = Future()
+    nothing_ahead.set_result(_ranking.Proposals(proposals.ids))
+    after = _ranking.rank(reader, query, Mode.HYBRID, None, tight, nothing_ahead)
+    assert len(ahead) > len(proposals.rows.passages)  # the vector search's own were read after
+    assert [pid for pid, _ in ahead] == [pid for pid, _ in after]
+    assert np.allclose([s for _, s in ahead], [s for _, s in after], rtol=0, atol=1e-6)
