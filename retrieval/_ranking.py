@@ -174,7 +174,7 @@ def _word_scores(
 def _sentence_rows(
     reader: IndexReader, passages: npt.NDArray[np.int64]
 ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
-    """The sentence vectors of ``passages``, passage after passage, and where each one's begin."""
+    """The sentence vectors of ``passages``, passage after passage, and where each passage's rows begin."""
     first, stop = reader.passage_sentence_bounds(passages)
     counts = stop - first
     starts = np.cumsum(counts) - counts
