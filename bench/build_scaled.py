@@ -45,6 +45,9 @@ class RandomEmbedder:
         unit: npt.NDArray[np.float32] = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
         return unit
 
+    def batches(self, texts: Sequence[str]) -> list[list[int]]:
+        return [list(range(len(texts)))] if texts else []
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(

@@ -46,6 +46,9 @@ class RecordingEmbedder:
         self.seconds += time.perf_counter() - started
         return vectors
 
+    def batches(self, texts: Sequence[str]) -> list[list[int]]:
+        return self.inner.batches(texts)
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(

@@ -38,6 +38,12 @@ class Embedder(Protocol):
 
     def encode(self, texts: Sequence[str], *, progress: bool = False) -> npt.NDArray[np.float32]: ...
 
+    def batches(self, texts: Sequence[str]) -> list[list[int]]:
+        """Row numbers of ``texts`` in the batches :meth:`encode` would run, the most work first;
+        each batch's texts encoded on their own get the vectors they would get with the rest, so
+        two threads can share the batches (one batch: nothing to share)."""
+        ...
+
 
 def model_dir(settings: ModelSettings) -> Path | None:
     """Where the configured model lives on disk; None when it is not installed."""
@@ -102,3 +108,8 @@ class SentenceTransformerEmbedder:
             show_progress_bar=progress,
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def batches(self, texts: Sequence[str]) -> list[list[int]]:
+        # sentence-transformers pads each batch to its longest text, and padding moves vectors in
+        # their last bits: embedded apart, the texts would not get the same vectors.
+        return [list(range(len(texts)))] if texts else []

@@ -70,6 +70,24 @@ def test_a_few_long_texts_run_on_every_core(exported: Settings) -> None:
     assert float(vectors[1] @ short[0]) >= 0.98
 
 
+def test_each_batch_embedded_alone_gets_the_vectors_it_gets_with_the_rest(exported: Settings) -> None:
+    onnx = OnnxEmbedder(exported.model)
+    # A question's parts: clauses of a few lengths, and fragments such as a name.
+    parts = [*TEXTS, "Ciragan Palace", "who led the delegations", "and what did Reuters say about it"]
+    batches = onnx.batches(parts)
+    assert len(batches) > 1
+    assert sorted(row for batch in batches for row in batch) == list(range(len(parts)))
+    lengths = [len(onnx._tokenizer.encode(text).ids) for text in parts]
+    work = [len(batch) * max(lengths[row] for row in batch) for batch in batches]
+    assert work == sorted(work, reverse=True)  # the most work first
+    together = onnx.encode(parts)
+    for batch in batches:
+        assert np.array_equal(onnx.encode([parts[row] for row in batch]), together[batch])
+    assert onnx.batches([]) == []
+    long = " ".join(["the talks in Istanbul lasted about an hour, officials said"] * 30)
+    assert onnx.batches([long, *TEXTS]) == [list(range(len(TEXTS) + 1))]  # for every core: not shared
+
+
 @pytest.mark.parametrize("size", [1, 3, 32])
 def test_length_batches_cover_each_row_once_with_little_padding(size: int) -> None:
     lengths = [57, 12, 14, 15, 30, 13, 256, 250, 12, 60, 58, 7]

@@ -39,6 +39,9 @@ class CountingEmbedder:
         self.texts += len(texts)
         return self.inner.encode(texts)
 
+    def batches(self, texts: Any) -> Any:
+        return self.inner.batches(texts)
+
 
 def _articles(folder: Path, count: int) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
