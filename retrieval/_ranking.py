@@ -70,26 +70,37 @@ class Proposals:
 
 
 def embedded(query: Query, encode: Encode) -> Query:
-    """``query`` with its vectors: one per clause, and the question's own. A question of several
-    clauses is embedded part by part (its clauses, and the fragments too short to be clauses, such
-    as a name), and as a whole by the mean of its parts' vectors weighted by their words. The parts
-    hold its words, and the mean ranks as well as embedding the whole again (MultiHop-RAG dev,
-    hybrid, onnx-int8: Hits@10 0.9595 -> 0.9586, MAP@10 0.3947 -> 0.3950, MRR@10 0.7171 -> 0.7158)
-    for half the tokens (MultiHop-RAG questions: 121 -> 64 a question); embedding is the longest
-    step of a search. The mean judges worse whether a sentence answers the question at all: see
-    :func:`whole_question_vector`."""
+    """``query`` with its vectors: one per clause, and the question's own (see :func:`with_vectors`)."""
+    return with_vectors(query, encode(parts_to_embed(query)))
+
+
+def parts_to_embed(query: Query) -> list[str]:
+    """What is embedded for ``query``: the question, or when it has several clauses its parts (its
+    clauses first, then the fragments too short to be clauses, such as a name)."""
     texts = query.texts
     if len(texts) == 1:
-        vectors = encode(texts)
-        return replace(query, vector=vectors[0], clause_vectors=vectors)
+        return texts
     clauses = texts[1:]
-    parts = clauses + [part for part in question_parts(query.searched) if part not in clauses]
-    embedded_parts = encode(parts)
+    return clauses + [part for part in question_parts(query.searched) if part not in clauses]
+
+
+def with_vectors(query: Query, vectors: npt.NDArray[np.float32]) -> Query:
+    """``query`` with its vectors, from the vectors of :func:`parts_to_embed`'s texts: one per
+    clause, and the question's own. A question of several clauses is embedded as a whole by the mean
+    of its parts' vectors weighted by their words. The parts hold its words, and the mean ranks as
+    well as embedding the whole again (MultiHop-RAG dev, hybrid, onnx-int8: Hits@10 0.9595 ->
+    0.9586, MAP@10 0.3947 -> 0.3950, MRR@10 0.7171 -> 0.7158) for half the tokens (MultiHop-RAG
+    questions: 121 -> 64 a question); embedding is the longest step of a search. The mean judges
+    worse whether a sentence answers the question at all: see :func:`whole_question_vector`."""
+    if len(query.texts) == 1:
+        return replace(query, vector=vectors[0], clause_vectors=vectors)
+    parts = parts_to_embed(query)
+    clauses = len(query.texts) - 1
     words = np.array([len(part.split()) for part in parts], dtype=np.float32)
-    mean = words @ embedded_parts
+    mean = words @ vectors
     mean /= np.linalg.norm(mean) or 1.0
-    vectors = np.vstack([mean, embedded_parts[: len(clauses)]]).astype(np.float32)
-    return replace(query, vector=vectors[0], clause_vectors=vectors)
+    stacked = np.vstack([mean, vectors[:clauses]]).astype(np.float32)
+    return replace(query, vector=stacked[0], clause_vectors=stacked)
 
 
 def whole_question_vector(query: Query, encode: Encode) -> npt.NDArray[np.float32] | None:
@@ -142,12 +153,19 @@ def lexical_candidates(
 
 
 def read_ahead(
-    reader: IndexReader, query: Query, propose: Callable[[], list[npt.NDArray[np.int64]]]
+    reader: IndexReader,
+    query: Query,
+    propose: Callable[[], list[npt.NDArray[np.int64]]],
+    meanwhile: Callable[[], None] | None = None,
 ) -> Proposals:
     """``propose()``'s passages, and their :class:`CandidateRows`. Run in the worker, this reads
     most candidates' rows while the calling thread is still embedding the question, instead of
-    after the vector search (1M passages: BM25 takes 3 ms of the embedding's 9)."""
+    after the vector search (1M passages: BM25 takes ~4 ms of the embedding's ~10). ``meanwhile``
+    runs between the two: the worker's share of the embedding (:class:`SharedEncoding`), which the
+    vector search waits for, while these rows are not needed until after it."""
     ids = propose()
+    if meanwhile is not None:
+        meanwhile()
     passages = np.unique(np.concatenate(ids)) if ids else np.zeros(0, dtype=np.int64)
     return Proposals(ids, _candidate_rows(reader, query, passages))
 

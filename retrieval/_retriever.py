@@ -39,13 +39,15 @@ from retrieval._models import Answer, Context, Filters, OutletSummary, Passage
 from retrieval._question import clean_question, mentioned_days, named_outlets, question_dates
 from retrieval._ranking import (
     Query,
-    embedded,
     lexical_candidates,
+    parts_to_embed,
     rank,
     read_ahead,
     whole_question_vector,
+    with_vectors,
     with_whole_question,
 )
+from retrieval._shared_encoding import SharedEncoding
 from retrieval._threads import in_background, in_background_then, one_blas_and_faiss_thread
 
 _log = logging.getLogger("quotedesk.retrieval")
@@ -317,12 +319,13 @@ class Retriever:
     ) -> tuple[Query, list[tuple[int, float]]]:
         """The question as ranking saw it, with its vectors unless in BM25 mode, and the passages
         ranked. ``text`` is what BM25 searches; ``searched`` (the text with any earlier question's
-        topic) is what is embedded, with its clauses (see :func:`embedded`). In hybrid mode BM25
+        topic) is what is embedded, with its clauses (see :func:`with_vectors`). In hybrid mode BM25
         runs in a worker thread meanwhile: the two overlap on two cores (1M passages: 18.2 -> 12.5
-        ms p50 for both), and the worker then reads what scoring its proposals needs
-        (:func:`read_ahead`). ``whole_question`` (for an answer, which is judged against the question
-        embedded whole, see :func:`whole_question_vector`): the worker embeds it once BM25 is
-        done, while this thread still embeds the parts and searches the vectors."""
+        ms p50 for both), and the worker then embeds the parts this thread has not started
+        (:class:`SharedEncoding`) and reads what scoring its proposals needs (:func:`read_ahead`).
+        ``whole_question`` (for an answer, which is judged against the question embedded whole, see
+        :func:`whole_question_vector`): the worker embeds it last, while this thread searches the
+        vectors."""
         r = self.settings.retrieval
         days = mentioned_days(searched)
         query = Query(text, searched, question_clauses(searched), None, None, days, outlets)
@@ -330,20 +333,21 @@ class Retriever:
             return query, rank(reader, query, mode, allowed, r)
         assert self.embedder is not None
         whole = partial(whole_question_vector, query, self.embedder.encode) if whole_question else None
+        parts = SharedEncoding(self.embedder, parts_to_embed(query))
         lexical = whole_vector = None
         if mode is Mode.HYBRID:
             # An answer's proposals keep every term: its declining is judged on what they bring
             # (docs/quality.md: narrower ones declined fewer unanswerable questions).
             share = 1.0 if whole_question else r.proposal_term_share
             candidates = partial(lexical_candidates, reader, query, allowed, r.candidates, share)
-            proposals = partial(read_ahead, reader, query, candidates)
+            proposals = partial(read_ahead, reader, query, candidates, parts.help)
             if whole is None:
                 lexical = in_background(proposals)
             else:
                 lexical, whole_vector = in_background_then(proposals, whole)
         elif whole is not None:
             whole_vector = in_background(whole)
-        query = embedded(query, self.embedder.encode)
+        query = with_vectors(query, parts.vectors())
         ranked = rank(reader, query, mode, allowed, r, lexical)
         if whole_vector is not None:
             query = replace(query, whole_vector=whole_vector.result())

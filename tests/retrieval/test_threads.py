@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-import numpy as np  # noqa: F401  (loads the BLAS whose threads are counted)
+import numpy as np  # also loads the BLAS whose threads are counted
 import pytest
 from threadpoolctl import threadpool_info, threadpool_limits
 
@@ -138,4 +138,45 @@ def test_hybrid_ranking_runs_bm25_beside_the_embedding_and_ranks_as_inline(
     unembedded = _ranking.Query(question, question, question_clauses(question), None, None, [], [])
     query = _ranking.embedded(unembedded, retriever.embedder.encode)
     inline = _ranking.rank(reader, query, Mode.HYBRID, None, retriever.settings.retrieval)
+    assert [p.passage_id for p in passages] == [pid for pid, _ in inline[:10]]
+
+
+class _PartByPart:
+    """The real model, each text a batch of its own and embedded alone (its vector then does not
+    depend on the others'); the calling thread's first batch waits until a worker has embedded one."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner, self.name, self.dimension = inner, inner.name, inner.dimension
+        self.threads: list[str] = []
+        self.helped = threading.Event()
+
+    def warm_up(self) -> None:
+        self.inner.warm_up()
+
+    def batches(self, texts: Any) -> list[list[int]]:
+        return [[i] for i in range(len(texts))]
+
+    def encode(self, texts: Any, *, progress: bool = False) -> Any:
+        me = threading.current_thread().name
+        in_worker = me.startswith("quotedesk-worker")
+        if not in_worker and not self.threads:
+            assert self.helped.wait(10), "the worker took no batch"
+        self.threads.append(me)
+        if in_worker:
+            self.helped.set()
+        return np.vstack([self.inner.encode([text]) for text in texts])
+
+
+def test_the_worker_embeds_parts_the_caller_has_not_started_and_ranking_is_unchanged(
+    retriever: Retriever, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    question = "How long did the talks in Istanbul last, and who led the delegations?"
+    shared = _PartByPart(retriever.embedder)
+    monkeypatch.setattr(retriever, "embedder", shared)
+    passages = retriever.search(question, k=10, mode="hybrid")
+    me = threading.current_thread().name
+    assert me in shared.threads and any(name.startswith("quotedesk-worker") for name in shared.threads)
+    unembedded = _ranking.Query(question, question, question_clauses(question), None, None, [], [])
+    query = _ranking.embedded(unembedded, shared.encode)
+    inline = _ranking.rank(retriever.reader, query, Mode.HYBRID, None, retriever.settings.retrieval)
     assert [p.passage_id for p in passages] == [pid for pid, _ in inline[:10]]
