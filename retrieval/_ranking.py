@@ -62,11 +62,11 @@ class CandidateRows:
 
 @dataclass(frozen=True)
 class Proposals:
-    """BM25's proposals (:func:`lexical_candidates`), with their :class:`CandidateRows` when they
-    were read ahead (:func:`read_ahead`)."""
+    """BM25's proposals (:func:`lexical_candidates`) under way in a worker, and their
+    :class:`CandidateRows` when the worker reads them ahead (:func:`read_ahead`)."""
 
-    ids: list[npt.NDArray[np.int64]]
-    rows: CandidateRows | None = None
+    ids: Future[list[npt.NDArray[np.int64]]]
+    rows: Future[CandidateRows] | None = None
 
 
 def embedded(query: Query, encode: Encode) -> Query:
@@ -152,22 +152,15 @@ def lexical_candidates(
     return [ids for ids, _ in reader.bm25.top_each(tokens, requests)]
 
 
-def read_ahead(
-    reader: IndexReader,
-    query: Query,
-    propose: Callable[[], list[npt.NDArray[np.int64]]],
-    meanwhile: Callable[[], None] | None = None,
-) -> Proposals:
-    """``propose()``'s passages, and their :class:`CandidateRows`. Run in the worker, this reads
-    most candidates' rows while the calling thread is still embedding the question, instead of
-    after the vector search (1M passages: BM25 takes ~4 ms of the embedding's ~10). ``meanwhile``
-    runs between the two: the worker's share of the embedding (:class:`SharedEncoding`), which the
-    vector search waits for, while these rows are not needed until after it."""
-    ids = propose()
-    if meanwhile is not None:
-        meanwhile()
-    passages = np.unique(np.concatenate(ids)) if ids else np.zeros(0, dtype=np.int64)
-    return Proposals(ids, _candidate_rows(reader, query, passages))
+def read_ahead(reader: IndexReader, query: Query, ids: Future[list[npt.NDArray[np.int64]]]) -> CandidateRows:
+    """The :class:`CandidateRows` of the passages ``ids`` proposes. Run in the worker after BM25,
+    this reads most candidates' rows while the calling thread is still embedding the question or
+    searching the vectors, instead of after the vector search."""
+    return _candidate_rows(reader, query, _proposed_passages(ids.result()))
+
+
+def _proposed_passages(ids: list[npt.NDArray[np.int64]]) -> npt.NDArray[np.int64]:
+    return np.unique(np.concatenate(ids)) if ids else np.zeros(0, dtype=np.int64)
 
 
 def _candidate_rows(reader: IndexReader, query: Query, passages: npt.NDArray[np.int64]) -> CandidateRows:
@@ -216,30 +209,26 @@ def rank(
     mode: Mode,
     allowed: npt.NDArray[np.int64] | None,
     settings: RetrievalSettings,
-    lexical: Future[Proposals] | None = None,
+    lexical: Proposals | None = None,
 ) -> list[tuple[int, float]]:
     """Candidates from BM25 and the vector index, ordered by the fused signals, best first.
-    ``lexical``: :func:`read_ahead` of :func:`lexical_candidates` under way in another thread, if
-    the caller started it."""
+    ``lexical``: BM25's proposals under way in another thread, if the caller started them."""
     depth = settings.candidates
     proposed: list[npt.NDArray[np.int64]] = []
-    read = None
     if mode is not Mode.BM25 and query.vector is not None:  # first: BM25 may still be running
         proposed.append(
             reader.dense_search(query.vector, depth, allowed, ef_search=settings.hnsw_ef_search)[0]
         )
     if mode is not Mode.DENSE:
-        if lexical is None:
-            proposed += lexical_candidates(reader, query, allowed, depth)
-        else:
-            proposals = lexical.result()
-            proposed, read = proposed + proposals.ids, proposals.rows
-    candidates = np.unique(np.concatenate(proposed)) if proposed else np.zeros(0, dtype=np.int64)
+        proposed += (
+            lexical_candidates(reader, query, allowed, depth) if lexical is None else lexical.ids.result()
+        )
+    candidates = _proposed_passages(proposed)
     if not candidates.size:
         return []
     bm25 = clause_bm25 = dense = clause_dense = None
     if mode is Mode.HYBRID:
-        bm25, clause_bm25, dense, clause_dense = _hybrid_signals(reader, query, candidates, read)
+        bm25, clause_bm25, dense, clause_dense = _hybrid_signals(reader, query, candidates, lexical)
     elif mode is Mode.DENSE:
         dense, clause_dense = _dense(reader, query, candidates), _clause_dense(reader, query, candidates)
     else:
@@ -261,18 +250,28 @@ def rank(
 
 
 def _hybrid_signals(
-    reader: IndexReader, query: Query, candidates: npt.NDArray[np.int64], read: CandidateRows | None
+    reader: IndexReader, query: Query, candidates: npt.NDArray[np.int64], lexical: Proposals | None
 ) -> tuple[
     npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]
 ]:
-    """BM25, clause BM25, passage and clause cosine signals of ``candidates``: from ``read`` for the
-    passages it holds, the rest read now, a worker scoring their words and reading their passage
-    vectors while this thread reads their sentences' (the two halves take about as long)."""
+    """BM25, clause BM25, passage and clause cosine signals of ``candidates``: from the rows read
+    ahead for BM25's proposals, and the rest (the vector search's own) read now. When the worker
+    is free, it scores their words and reads their passage vectors while this thread reads their
+    sentences' (the two halves take about as long); while it is still reading ahead, this thread
+    reads them all rather than wait (1M passages: the worker reads ahead until ~12 ms into a
+    search, 17 for the slowest tenth, and this thread is waiting from ~11.7, 15.4)."""
     assert query.vector is not None and query.clause_vectors is not None
-    fresh = candidates if read is None else np.setdiff1d(candidates, read.passages, assume_unique=True)
-    lexical = in_background(_lexical_rows, reader, query, fresh)
-    sentences = _sentence_rows(reader, fresh)
-    parts = [CandidateRows(fresh, *lexical.result(), *sentences)] + ([read] if read is not None else [])
+    ahead = lexical.rows if lexical is not None else None
+    fresh = candidates
+    if lexical is not None and ahead is not None:
+        fresh = np.setdiff1d(candidates, _proposed_passages(lexical.ids.result()), assume_unique=True)
+    if ahead is None or ahead.done():
+        words = in_background(_lexical_rows, reader, query, fresh)
+        sentences = _sentence_rows(reader, fresh)
+        rows = CandidateRows(fresh, *words.result(), *sentences)
+    else:
+        rows = _candidate_rows(reader, query, fresh)
+    parts = [rows] + ([ahead.result()] if ahead is not None else [])
     order = np.argsort(np.concatenate([p.passages for p in parts]), kind="stable")  # as ``candidates``
 
     def joined(arrays: list[npt.NDArray[np.float64]]) -> npt.NDArray[np.float64]:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -38,6 +40,8 @@ from retrieval._fusion import cover_outlets
 from retrieval._models import Answer, Context, Filters, OutletSummary, Passage
 from retrieval._question import clean_question, mentioned_days, named_outlets, question_dates
 from retrieval._ranking import (
+    CandidateRows,
+    Proposals,
     Query,
     lexical_candidates,
     parts_to_embed,
@@ -48,7 +52,7 @@ from retrieval._ranking import (
     with_whole_question,
 )
 from retrieval._shared_encoding import SharedEncoding
-from retrieval._threads import in_background, in_background_then, one_blas_and_faiss_thread
+from retrieval._threads import in_background_steps, one_blas_and_faiss_thread
 
 _log = logging.getLogger("quotedesk.retrieval")
 # Without vectors a sentence scores by the share of the question's terms it holds; an outlet is
@@ -332,25 +336,30 @@ class Retriever:
         if mode is Mode.BM25:
             return query, rank(reader, query, mode, allowed, r)
         assert self.embedder is not None
-        whole = partial(whole_question_vector, query, self.embedder.encode) if whole_question else None
         parts = SharedEncoding(self.embedder, parts_to_embed(query))
-        lexical = whole_vector = None
+        steps: list[tuple[Future[Any], Callable[[], Any]]] = []  # the worker's, in turn
+        lexical = None
         if mode is Mode.HYBRID:
             # An answer's proposals keep every term: its declining is judged on what they bring
             # (docs/quality.md: narrower ones declined fewer unanswerable questions).
             share = 1.0 if whole_question else r.proposal_term_share
-            candidates = partial(lexical_candidates, reader, query, allowed, r.candidates, share)
-            proposals = partial(read_ahead, reader, query, candidates, parts.help)
-            if whole is None:
-                lexical = in_background(proposals)
-            else:
-                lexical, whole_vector = in_background_then(proposals, whole)
-        elif whole is not None:
-            whole_vector = in_background(whole)
+            ids: Future[list[npt.NDArray[np.int64]]] = Future()
+            rows: Future[CandidateRows] = Future()
+            lexical = Proposals(ids, rows)
+            steps += [
+                (ids, partial(lexical_candidates, reader, query, allowed, r.candidates, share)),
+                (Future(), parts.help),
+                (rows, partial(read_ahead, reader, query, ids)),
+            ]
+        whole: Future[npt.NDArray[np.float32] | None] = Future()
+        if whole_question:
+            steps.append((whole, partial(whole_question_vector, query, self.embedder.encode)))
+        if steps:
+            in_background_steps(*steps)
         query = with_vectors(query, parts.vectors())
         ranked = rank(reader, query, mode, allowed, r, lexical)
-        if whole_vector is not None:
-            query = replace(query, whole_vector=whole_vector.result())
+        if whole_question:
+            query = replace(query, whole_vector=whole.result())
         return query, ranked
 
 

@@ -21,7 +21,6 @@ from typing import Any, ParamSpec, TypeVar
 
 P = ParamSpec("P")
 R = TypeVar("R")
-S = TypeVar("S")
 
 # One worker per core: what runs here (BM25's compiled loops) releases the GIL, so it uses a core
 # of its own while the calling thread embeds the question.
@@ -39,20 +38,18 @@ def in_background(call: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> Fu
     return _WORKERS.submit(limited)
 
 
-def in_background_then(first: Callable[[], R], then: Callable[[], S]) -> tuple[Future[R], Future[S]]:
-    """``first``, then ``then``, in one worker, each result in its own future as soon as it is
-    known. ``then`` gets the core ``first`` leaves instead of competing for one with the caller and
-    ``first``; it runs even when ``first`` raised."""
-    done_first: Future[R] = Future()
-    done_then: Future[S] = Future()
+def in_background_steps(*steps: tuple[Future[Any], Callable[[], Any]]) -> None:
+    """Each step's call in turn in one worker, its future settled as soon as it returns or raises;
+    later steps run even when an earlier one raised, and may wait on an earlier step's future. The
+    steps after the first get the core the first leaves instead of competing for one with the
+    caller and the first."""
 
-    def both() -> None:
+    def in_turn() -> None:
         with _one_faiss_thread():
-            _settle(done_first, first)
-            _settle(done_then, then)
+            for future, call in steps:
+                _settle(future, call)
 
-    _WORKERS.submit(both)
-    return done_first, done_then
+    _WORKERS.submit(in_turn)
 
 
 def _settle(future: Future[R], call: Callable[[], R]) -> None:

@@ -6,7 +6,7 @@ from concurrent.futures import Future
 from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -25,6 +25,7 @@ from retrieval._ranking import (
 )
 
 _DIMENSION = 8
+T = TypeVar("T")
 
 
 class _Encoder:
@@ -176,6 +177,16 @@ def test_a_hybrid_search_narrows_bm25s_proposals_and_an_answer_does_not(
     assert shares[0] < 1
 
 
+class _StillRunning(Future[T]):
+    """A future that says it is not done yet, whose result is there when waited for."""
+
+    asked_done = False
+
+    def done(self) -> bool:
+        self.asked_done = True
+        return False
+
+
 @pytest.mark.parametrize("share", [1.0, 0.01])
 def test_read_ahead_proposals_rank_as_when_all_is_read_after(retriever: Retriever, share: float) -> None:
     reader = retriever.reader
@@ -183,18 +194,22 @@ def test_read_ahead_proposals_rank_as_when_all_is_read_after(retriever: Retrieve
     settings = retriever.settings.retrieval
     question = "How long did the talks in Istanbul last, and who led the Russian delegation?"
     query = embedded(_query(question), retriever.embedder.encode)
-    propose = lambda: lexical_candidates(reader, query, None, 3, share)  # noqa: E731
-    proposals = _ranking.read_ahead(reader, query, propose)
-    assert proposals.rows is not None
-    assert proposals.rows.passages.tolist() == sorted(set(np.concatenate(proposals.ids).tolist()))
-    assert 0 < len(proposals.rows.passages) < len(reader.passage_article)  # some are left to read after
-    done: Future[_ranking.Proposals] = Future()
-    done.set_result(proposals)
+    ids: Future[list[npt.NDArray[np.int64]]] = Future()
+    ids.set_result(lexical_candidates(reader, query, None, 3, share))
+    rows = _ranking.read_ahead(reader, query, ids)
+    assert rows.passages.tolist() == sorted(set(np.concatenate(ids.result()).tolist()))
+    assert 0 < len(rows.passages) < len(reader.passage_article)  # some are left to read after
     tight = settings.model_copy(update={"candidates": 3})
-    ahead = _ranking.rank(reader, query, Mode.HYBRID, None, tight, done)
-    nothing_ahead: Future[_ranking.Proposals] = Future()
-    nothing_ahead.set_result(_ranking.Proposals(proposals.ids))
-    after = _ranking.rank(reader, query, Mode.HYBRID, None, tight, nothing_ahead)
-    assert len(ahead) > len(proposals.rows.passages)  # the vector search's own were read after
+    read: Future[_ranking.CandidateRows] = Future()
+    read.set_result(rows)
+    ahead = _ranking.rank(reader, query, Mode.HYBRID, None, tight, _ranking.Proposals(ids, read))
+    after = _ranking.rank(reader, query, Mode.HYBRID, None, tight, _ranking.Proposals(ids))
+    assert len(ahead) > len(rows.passages)  # the vector search's own were read after
+    # The worker still reading ahead when they are needed: this thread reads them all itself.
+    reading = _StillRunning[_ranking.CandidateRows]()
+    reading.set_result(rows)
+    meanwhile = _ranking.rank(reader, query, Mode.HYBRID, None, tight, _ranking.Proposals(ids, reading))
+    assert reading.asked_done
+    assert meanwhile == ahead
     assert [pid for pid, _ in ahead] == [pid for pid, _ in after]
     assert np.allclose([s for _, s in ahead], [s for _, s in after], rtol=0, atol=1e-6)

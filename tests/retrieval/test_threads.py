@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from concurrent.futures import Future
 from typing import Any
 
 import numpy as np  # also loads the BLAS whose threads are counted
@@ -12,7 +13,7 @@ from threadpoolctl import threadpool_info, threadpool_limits
 from config import Mode
 from retrieval import Retriever, _ranking, _retriever
 from retrieval._clauses import question_clauses
-from retrieval._threads import in_background, in_background_then, one_blas_and_faiss_thread
+from retrieval._threads import in_background, in_background_steps, one_blas_and_faiss_thread
 
 
 def _blas_threads() -> list[int]:
@@ -63,7 +64,8 @@ def test_background_work_runs_faiss_on_one_thread() -> None:
     import faiss
 
     assert in_background(faiss.omp_get_max_threads).result() == 1
-    first, then = in_background_then(faiss.omp_get_max_threads, faiss.omp_get_max_threads)
+    first, then = Future[int](), Future[int]()
+    in_background_steps((first, faiss.omp_get_max_threads), (then, faiss.omp_get_max_threads))
     assert (first.result(), then.result()) == (1, 1)
 
 
@@ -73,21 +75,24 @@ def test_background_work_gives_its_result_and_its_error() -> None:
         in_background(divmod, 1, 0).result()
 
 
-def test_chained_work_runs_in_order_in_one_worker_and_settles_each_future() -> None:
+def test_steps_run_in_order_in_one_worker_and_settle_each_future() -> None:
     order: list[tuple[str, str]] = []
 
     def step(name: str, value: int) -> int:
         order.append((name, threading.current_thread().name))
         return value
 
-    first, then = in_background_then(lambda: step("first", 1), lambda: step("then", 2))
+    first, then = Future[int](), Future[int]()
+    # A later step may wait on an earlier one's future: it is settled by then.
+    in_background_steps((first, lambda: step("first", 1)), (then, lambda: step("then", first.result() + 1)))
     assert (first.result(), then.result()) == (1, 2)
     assert [name for name, _ in order] == ["first", "then"]
     assert order[0][1] == order[1][1] != threading.current_thread().name
 
 
-def test_chained_work_goes_on_after_the_first_raises() -> None:
-    first, then = in_background_then(lambda: 1 // 0, lambda: "still")
+def test_steps_go_on_after_one_raises() -> None:
+    first, then = Future[int](), Future[str]()
+    in_background_steps((first, lambda: 1 // 0), (then, lambda: "still"))
     with pytest.raises(ZeroDivisionError):
         first.result()
     assert then.result() == "still"
