@@ -13,6 +13,7 @@ from threadpoolctl import threadpool_info, threadpool_limits
 from config import Mode
 from retrieval import Retriever, _ranking, _retriever
 from retrieval._clauses import question_clauses
+from retrieval._shared_encoding import SharedEncoding
 from retrieval._threads import in_background, in_background_steps, one_blas_and_faiss_thread
 
 
@@ -98,7 +99,7 @@ def test_steps_go_on_after_one_raises() -> None:
     assert then.result() == "still"
 
 
-def test_an_answer_embeds_the_whole_question_in_the_worker_after_bm25(
+def test_an_answer_embeds_the_whole_question_in_the_worker_after_bm25_and_helps_last(
     retriever: Retriever, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     question = "How long did the talks in Istanbul last, and who led the delegations?"
@@ -112,15 +113,23 @@ def test_an_answer_embeds_the_whole_question_in_the_worker_after_bm25(
         steps.append(("whole question", threading.current_thread().name))
         return _ranking.whole_question_vector(*args)
 
+    help_with_parts = SharedEncoding.help
+
+    def helping(self: SharedEncoding) -> None:
+        if threading.current_thread().name.startswith("quotedesk-worker"):
+            steps.append(("help", threading.current_thread().name))
+        help_with_parts(self)
+
     monkeypatch.setattr(_retriever, "lexical_candidates", candidates)
     monkeypatch.setattr(_retriever, "whole_question_vector", whole)
+    monkeypatch.setattr(SharedEncoding, "help", helping)
     answer = retriever.ask(question, mode="hybrid")
-    assert [name for name, _ in steps] == ["bm25", "whole question"]
-    assert steps[0][1] == steps[1][1] != threading.current_thread().name
+    assert [name for name, _ in steps] == ["bm25", "whole question", "help"]
+    assert steps[0][1] == steps[1][1] == steps[2][1] != threading.current_thread().name
     assert answer.answered
     steps.clear()
     retriever.search(question, mode="hybrid")  # a search is not judged: no whole question
-    assert [name for name, _ in steps] == ["bm25"]
+    assert [name for name, _ in steps] == ["bm25", "help"]  # the parts before its reading
 
 
 def test_hybrid_ranking_runs_bm25_beside_the_embedding_and_ranks_as_inline(
@@ -172,16 +181,17 @@ class _PartByPart:
         return np.vstack([self.inner.encode([text]) for text in texts])
 
 
+@pytest.mark.parametrize("mode", [Mode.HYBRID, Mode.DENSE])
 def test_the_worker_embeds_parts_the_caller_has_not_started_and_ranking_is_unchanged(
-    retriever: Retriever, monkeypatch: pytest.MonkeyPatch
+    retriever: Retriever, monkeypatch: pytest.MonkeyPatch, mode: Mode
 ) -> None:
     question = "How long did the talks in Istanbul last, and who led the delegations?"
     shared = _PartByPart(retriever.embedder)
     monkeypatch.setattr(retriever, "embedder", shared)
-    passages = retriever.search(question, k=10, mode="hybrid")
+    passages = retriever.search(question, k=10, mode=mode)
     me = threading.current_thread().name
     assert me in shared.threads and any(name.startswith("quotedesk-worker") for name in shared.threads)
     unembedded = _ranking.Query(question, question, question_clauses(question), None, None, [], [])
     query = _ranking.embedded(unembedded, shared.encode)
-    inline = _ranking.rank(retriever.reader, query, Mode.HYBRID, None, retriever.settings.retrieval)
+    inline = _ranking.rank(retriever.reader, query, mode, None, retriever.settings.retrieval)
     assert [p.passage_id for p in passages] == [pid for pid, _ in inline[:10]]
