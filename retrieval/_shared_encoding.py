@@ -1,8 +1,10 @@
-"""A question's parts embedded by two threads: the caller, and the BM25 worker once it is done.
+"""A question's parts embedded by two threads: the caller, and the worker when it is free.
 
 Embedding the parts is the longest step of a hybrid search (1M passages: ~10 ms of ~15, and 13-17
 ms for the longest 5% of MultiHop-RAG questions), while the worker's BM25 proposals take ~4 ms.
-The worker then takes the batches the caller has not started, instead of leaving its core idle.
+The worker then takes the batches the caller has not started, instead of leaving its core idle
+(1M: search p50 x0.90 to x0.97; 9k: x0.78; a dense search, which gives the worker nothing else,
+x0.79).
 """
 
 from __future__ import annotations
