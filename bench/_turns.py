@@ -1,0 +1,70 @@
+"""What the A/B scripts share: their arguments, and two sides timed taking turns question by question
+in one process, so both meet the same machine."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from _timing import seconds
+from query_latency import percentiles
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The index, the questions and the call both sides answer, and where the report goes."""
+    parser.add_argument("--index", type=Path, required=True)
+    parser.add_argument("--queries", type=Path, required=True)
+    parser.add_argument("--call", choices=("search", "ask"), default="search")
+    parser.add_argument("--mode", default="hybrid")
+    parser.add_argument("--questions", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--json", type=Path, default=None)
+
+
+def questions_of(args: argparse.Namespace) -> list[str]:
+    """The first ``--questions`` questions of ``--queries``, in file order."""
+    queries = json.loads(args.queries.read_text(encoding="utf-8"))
+    return [q["query"] for q in queries][: args.questions]
+
+
+def calls_of(retrievers: dict[str, Any], args: argparse.Namespace) -> dict[str, Callable[[str], Any]]:
+    """Each side's ``--call`` in ``--mode`` (a search's top 10), by the side's name."""
+    options: dict[str, Any] = {"mode": args.mode, **({"k": 10} if args.call == "search" else {})}
+    return {name: partial(getattr(retriever, args.call), **options) for name, retriever in retrievers.items()}
+
+
+def taking_turns(
+    calls: dict[str, Callable[[str], Any]], questions: list[str], rounds: int
+) -> dict[str, list[float]]:
+    """Seconds each side took for each question, ``rounds`` times over, the two taking turns per
+    question and swapping who goes first; each side is warmed by the first question first."""
+    for call in calls.values():
+        call(questions[0])
+    times: dict[str, list[float]] = {name: [] for name in calls}
+    for round_ in range(rounds):
+        for i, question in enumerate(questions):
+            order = list(calls.items())
+            if (i + round_) % 2:
+                order.reverse()
+            for name, call in order:
+                times[name].append(seconds(partial(call, question)))
+    return times
+
+
+def report(
+    times: dict[str, list[float]], passages: int, questions: int, args: argparse.Namespace, ratio_label: str
+) -> dict[str, Any]:
+    """Print each side's p50/p95/p99 and the second's over the first; returns them for ``--json``."""
+    rows = {name: percentiles(values) for name, values in times.items()}
+    first, second = rows.values()
+    ratios = {k: round(second[k] / first[k], 3) for k in first}
+    width = max(len(ratio_label), *map(len, rows))
+    print(f"{passages:,} passages, {questions} questions x {args.rounds}, {args.call} {args.mode}")
+    for name, row in rows.items():
+        print(f"{name:{width}} " + " ".join(f"{k} {v:7.1f}" for k, v in row.items()))
+    print(f"{ratio_label:{width}} " + " ".join(f"{k} {v:7.3f}" for k, v in ratios.items()))
+    return {"rows": rows, "ratios": ratios}
