@@ -268,6 +268,30 @@ class Bm25Index:
             )
         return scores
 
+    def scores_for_each(
+        self, queries: Sequence[Sequence[str]], docs: npt.NDArray[np.int64]
+    ) -> list[npt.NDArray[np.float64]]:
+        """:meth:`scores_for` of each query, each term looked up in ``docs`` once for all of them:
+        a question's clauses share its terms, so scoring them one by one looked most terms up
+        twice (1M passages, ~100 candidates, a question and its clauses: 0.8 ms)."""
+        each = [self.query_terms(tokens) for tokens in queries]
+        if not each:
+            return []
+        used = np.concatenate([terms for terms, _ in each])
+        distinct, row = np.unique(used, return_inverse=True)
+        table = np.zeros((distinct.shape[0], docs.shape[0]), dtype=np.float64)
+        scores = np.zeros((len(each), docs.shape[0]), dtype=np.float64)
+        if docs.shape[0] and distinct.shape[0]:
+            loops = self._loops()
+            candidates = np.ascontiguousarray(docs, dtype=np.int64)
+            loops.saturations_for(
+                table, candidates, self.indptr, self.docs, self.tfs, *self.norms, distinct, self.k1
+            )
+            query = np.repeat(np.arange(len(each), dtype=np.int64), [terms.shape[0] for terms, _ in each])
+            weights = np.concatenate([weights for _, weights in each])
+            loops.add_saturations(scores, table, query, row.astype(np.int64), weights)
+        return list(scores)
+
 
 def build_bm25(corpus: Iterable[Sequence[str]], *, k1: float, b: float, epsilon: float) -> Bm25Index:
     """rank-bm25's ``BM25Okapi`` statistics (idf with its epsilon floor), computed as arrays.

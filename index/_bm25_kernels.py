@@ -16,8 +16,14 @@ from numba import njit
 @njit(inline="always")
 def _contribution(weight, tf, norm, k1):  # type: ignore[no-untyped-def]
     """One occurrence count's share of a passage's score: the one expression every scorer uses."""
+    return weight * _saturation(tf, norm, k1)
+
+
+@njit(inline="always")
+def _saturation(tf, norm, k1):  # type: ignore[no-untyped-def]
+    """:func:`_contribution` before its term's weight."""
     tf = np.float64(tf)
-    return weight * (tf * (k1 + 1.0) / (tf + norm))
+    return tf * (k1 + 1.0) / (tf + norm)
 
 
 @njit(cache=True, nogil=True)
@@ -58,6 +64,45 @@ def add_terms_for(scores, candidates, indptr, docs, tfs, codes, norms, terms, we
                     break
                 if docs[i] == doc:
                     scores[at] += _contribution(weight, tfs[i], norms[codes[doc]], k1)
+
+
+@njit(cache=True, nogil=True)
+def saturations_for(table, candidates, indptr, docs, tfs, codes, norms, terms, k1):  # type: ignore[no-untyped-def]
+    """``table[j, i]``: term ``terms[j]``'s :func:`_saturation` in ``candidates[i]`` (ascending),
+    left 0 where it does not occur; looked up as :func:`add_terms_for` does."""
+    count = candidates.shape[0]
+    for j in range(terms.shape[0]):
+        term = terms[j]
+        lo, hi = indptr[term], indptr[term + 1]
+        if hi - lo <= count:
+            at = 0
+            for i in range(lo, hi):
+                doc = docs[i]
+                at = _gallop(candidates, doc, at, count)
+                if at == count:
+                    break
+                if candidates[at] == doc:
+                    table[j, at] = _saturation(tfs[i], norms[codes[doc]], k1)
+        else:
+            i = lo
+            for at in range(count):
+                doc = candidates[at]
+                i = _gallop(docs, doc, i, hi)
+                if i == hi:
+                    break
+                if docs[i] == doc:
+                    table[j, at] = _saturation(tfs[i], norms[codes[doc]], k1)
+
+
+@njit(cache=True, nogil=True)
+def add_saturations(scores, table, queries, rows, weights):  # type: ignore[no-untyped-def]
+    """``scores[queries[n]] += weights[n] * table[rows[n]]`` for each ``n`` in turn: each query's
+    terms added in its own order, each as :func:`_contribution`. A passage a term misses gains
+    ``weight * 0.0``, which leaves its score as it was."""
+    for n in range(queries.shape[0]):
+        query, row, weight = queries[n], rows[n], weights[n]
+        for at in range(scores.shape[1]):
+            scores[query, at] += weight * table[row, at]
 
 
 @njit(cache=True, nogil=True)

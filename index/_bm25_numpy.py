@@ -59,7 +59,39 @@ def add_terms_for(
         scores[hit] += _contribution(weight, tfs[lo:hi][at[hit]], norms[codes[found]], k1)
 
 
+def saturations_for(
+    table: Floats,
+    candidates: Ints,
+    indptr: Ints,
+    docs: npt.NDArray[Any],
+    tfs: npt.NDArray[Any],
+    codes: npt.NDArray[Any],
+    norms: Floats,
+    terms: Ints,
+    k1: float,
+) -> None:
+    """``table[j, i]``: term ``terms[j]``'s saturation in ``candidates[i]``, 0 where it is absent."""
+    for j, term in enumerate(terms.tolist()):
+        lo, hi = indptr[term], indptr[term + 1]
+        if hi == lo:
+            continue
+        postings = docs[lo:hi]
+        at = np.minimum(np.searchsorted(postings, candidates), hi - lo - 1)
+        hit = postings[at] == candidates
+        table[j, hit] = _saturation(tfs[lo:hi][at[hit]], norms[codes[candidates[hit]]], k1)
+
+
+def add_saturations(scores: Floats, table: Floats, queries: Ints, rows: Ints, weights: Floats) -> None:
+    """``scores[queries[n]] += weights[n] * table[rows[n]]`` for each ``n`` in turn."""
+    for query, row, weight in zip(queries.tolist(), rows.tolist(), weights.tolist(), strict=True):
+        scores[query] += weight * table[row]
+
+
 def _contribution(weight: float, tf: npt.NDArray[Any], norm: Floats, k1: float) -> Floats:
     """``_bm25_kernels._contribution`` over arrays: each operation rounds as the scalar one does."""
+    return weight * _saturation(tf, norm, k1)
+
+
+def _saturation(tf: npt.NDArray[Any], norm: Floats, k1: float) -> Floats:
     tf = tf.astype(np.float64)
-    return weight * (tf * (k1 + 1.0) / (tf + norm))
+    return tf * (k1 + 1.0) / (tf + norm)

@@ -177,9 +177,11 @@ def _word_scores(
     reader: IndexReader, query: Query, passages: npt.NDArray[np.int64]
 ) -> tuple[npt.NDArray[np.float64], list[npt.NDArray[np.float64]]]:
     """BM25 scores of ``passages`` for the question and for each of its clauses, not normalised."""
-    tokenize, bm25 = reader.bm25_tokenizer, reader.bm25
-    clauses = [bm25.scores_for(tokenize(c), passages) for c in query.clauses]
-    return bm25.scores_for(tokenize(query.text), passages), clauses
+    tokenize = reader.bm25_tokenizer
+    question, *clauses = reader.bm25.scores_for_each(
+        [tokenize(query.text), *map(tokenize, query.clauses)], passages
+    )
+    return question, clauses
 
 
 def _sentence_rows(

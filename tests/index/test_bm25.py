@@ -54,6 +54,23 @@ def test_scores_for_a_subset_match_the_full_scores() -> None:
         np.testing.assert_allclose(index.scores_for(query, docs), index.scores(query)[docs], atol=1e-9)
 
 
+def test_scoring_several_queries_at_once_gives_each_ones_own_floats() -> None:
+    rng = random.Random(13)
+    vocabulary, corpus = _zipf_corpus(rng, 1500)
+    index = build_bm25(corpus, k1=1.5, b=0.75, epsilon=0.25)
+    for _ in range(60):
+        docs = np.array(sorted(rng.sample(range(1500), rng.randint(0, 300))), dtype=np.int64)
+        # A question and its clauses: overlapping terms, repeats, an unknown word, a clause of none known.
+        question = [rng.choice(vocabulary[: rng.choice([20, 2000])]) for _ in range(rng.randint(1, 12))]
+        clauses = [[*rng.sample(question, rng.randint(0, len(question))), "unseen"] for _ in range(3)]
+        queries = [question, *clauses]
+        each = index.scores_for_each(queries, docs)
+        assert len(each) == len(queries)
+        for query, scores in zip(queries, each, strict=True):
+            assert np.array_equal(scores, index.scores_for(query, docs))  # equal floats
+    assert index.scores_for_each([], np.arange(5, dtype=np.int64)) == []
+
+
 def test_numpy_and_compiled_loops_give_the_same_floats(monkeypatch: pytest.MonkeyPatch) -> None:
     rng = random.Random(23)
     vocabulary, corpus = _zipf_corpus(rng, 1500)
