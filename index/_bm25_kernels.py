@@ -16,14 +16,8 @@ from numba import njit
 @njit(inline="always")
 def _contribution(weight, tf, norm, k1):  # type: ignore[no-untyped-def]
     """One occurrence count's share of a passage's score: the one expression every scorer uses."""
-    return weight * _saturation(tf, norm, k1)
-
-
-@njit(inline="always")
-def _saturation(tf, norm, k1):  # type: ignore[no-untyped-def]
-    """:func:`_contribution` before its term's weight."""
     tf = np.float64(tf)
-    return tf * (k1 + 1.0) / (tf + norm)
+    return weight * (tf * (k1 + 1.0) / (tf + norm))
 
 
 @njit(cache=True, nogil=True)
@@ -68,30 +62,11 @@ def add_terms_for(scores, candidates, indptr, docs, tfs, codes, norms, terms, we
 
 @njit(cache=True, nogil=True)
 def saturations_for(table, candidates, indptr, docs, tfs, codes, norms, terms, k1):  # type: ignore[no-untyped-def]
-    """``table[j, i]``: term ``terms[j]``'s :func:`_saturation` in ``candidates[i]`` (ascending),
-    left 0 where it does not occur; looked up as :func:`add_terms_for` does."""
-    count = candidates.shape[0]
+    """``table[j, i]``: term ``terms[j]``'s :func:`_contribution` at weight 1 in ``candidates[i]``
+    (ascending), left 0 where it does not occur: :func:`add_terms_for` into a row of zeros."""
+    one = np.ones(1)
     for j in range(terms.shape[0]):
-        term = terms[j]
-        lo, hi = indptr[term], indptr[term + 1]
-        if hi - lo <= count:
-            at = 0
-            for i in range(lo, hi):
-                doc = docs[i]
-                at = _gallop(candidates, doc, at, count)
-                if at == count:
-                    break
-                if candidates[at] == doc:
-                    table[j, at] = _saturation(tfs[i], norms[codes[doc]], k1)
-        else:
-            i = lo
-            for at in range(count):
-                doc = candidates[at]
-                i = _gallop(docs, doc, i, hi)
-                if i == hi:
-                    break
-                if docs[i] == doc:
-                    table[j, at] = _saturation(tfs[i], norms[codes[doc]], k1)
+        add_terms_for(table[j], candidates, indptr, docs, tfs, codes, norms, terms[j : j + 1], one, k1)
 
 
 @njit(cache=True, nogil=True)

@@ -70,15 +70,11 @@ def saturations_for(
     terms: Ints,
     k1: float,
 ) -> None:
-    """``table[j, i]``: term ``terms[j]``'s saturation in ``candidates[i]``, 0 where it is absent."""
-    for j, term in enumerate(terms.tolist()):
-        lo, hi = indptr[term], indptr[term + 1]
-        if hi == lo:
-            continue
-        postings = docs[lo:hi]
-        at = np.minimum(np.searchsorted(postings, candidates), hi - lo - 1)
-        hit = postings[at] == candidates
-        table[j, hit] = _saturation(tfs[lo:hi][at[hit]], norms[codes[candidates[hit]]], k1)
+    """``table[j, i]``: term ``terms[j]``'s contribution at weight 1 in ``candidates[i]``, 0 where it
+    is absent: :func:`add_terms_for` into a row of zeros."""
+    one = np.ones(1)
+    for j in range(terms.shape[0]):
+        add_terms_for(table[j], candidates, indptr, docs, tfs, codes, norms, terms[j : j + 1], one, k1)
 
 
 def add_saturations(scores: Floats, table: Floats, queries: Ints, rows: Ints, weights: Floats) -> None:
@@ -89,9 +85,5 @@ def add_saturations(scores: Floats, table: Floats, queries: Ints, rows: Ints, we
 
 def _contribution(weight: float, tf: npt.NDArray[Any], norm: Floats, k1: float) -> Floats:
     """``_bm25_kernels._contribution`` over arrays: each operation rounds as the scalar one does."""
-    return weight * _saturation(tf, norm, k1)
-
-
-def _saturation(tf: npt.NDArray[Any], norm: Floats, k1: float) -> Floats:
     tf = tf.astype(np.float64)
-    return tf * (k1 + 1.0) / (tf + norm)
+    return weight * (tf * (k1 + 1.0) / (tf + norm))
