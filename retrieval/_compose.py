@@ -77,8 +77,8 @@ def score_sentences(
         for term, weight in weights.items():
             texts_of.setdefault(term, []).append((i, weight))
     scored = []
-    for sentence, row in zip(sentences, similarities, strict=True):
-        article, start, end = reader.sentence_span(sentence)
+    spans = reader.sentence_spans(sentences)
+    for sentence, (article, start, end), row in zip(sentences, spans, similarities, strict=True):
         text = reader.article_text(article)[start:end]
         if len(_WORD.findall(text)) < QUOTE_MIN_WORDS:
             continue

@@ -257,7 +257,7 @@ class Retriever:
         text = reader.article_text(article)
         if not 0 <= start < end <= len(text):
             raise QuotedeskError(f"{doc_id}: offsets {start}-{end} are outside the article")
-        spans = [reader.sentence_span(s)[1:] for s in reader.article_sentences(article)]
+        spans = [span[1:] for span in reader.sentence_spans(reader.article_sentences(article))]
         before = [s for s in spans if s[1] <= start][-sentences:]
         after = [s for s in spans if s[0] >= end][:sentences]
         lo = before[0][0] if before else start

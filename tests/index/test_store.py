@@ -248,3 +248,20 @@ def test_passages_where_and_passage_outlets_agree_with_the_articles(seed_index: 
         ]
         got = reader.passages_where(outlets, since, until)
         assert got.dtype == np.int64 and got.tolist() == expected, (outlets, since, until)
+
+
+def test_sentence_spans_and_article_ranges_are_the_stored_tables_read_not_mapped(seed_index: Path) -> None:
+    reader = IndexReader.open(seed_index)
+    table = np.load(reader.path / "sentences.npy")
+    passages = np.load(reader.path / "passages.npy")
+    every = range(len(table))
+    assert reader.sentence_spans(every) == [tuple(row) for row in table.tolist()]
+    assert reader.sentence_spans([3, 0, 3]) == [tuple(table[i].tolist()) for i in (3, 0, 3)]
+    assert reader.sentence_span(len(table) - 1) == tuple(table[-1].tolist())
+    for article in range(len(reader.articles)):
+        sentences = np.flatnonzero(table[:, 0] == article)
+        assert reader.article_sentences(article) == range(sentences[0], sentences[-1] + 1)
+        owned = np.flatnonzero(passages[:, 0] == article)
+        assert reader.article_passages(article) == range(owned[0], owned[-1] + 1)
+    assert reader.article_sentences(len(reader.articles)) == range(len(table), len(table))
+    assert str(reader.path / "sentences.npy") not in Path("/proc/self/maps").read_text()
