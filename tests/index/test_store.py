@@ -265,3 +265,17 @@ def test_sentence_spans_and_article_ranges_are_the_stored_tables_read_not_mapped
         assert reader.article_passages(article) == range(owned[0], owned[-1] + 1)
     assert reader.article_sentences(len(reader.articles)) == range(len(table), len(table))
     assert str(reader.path / "sentences.npy") not in Path("/proc/self/maps").read_text()
+
+
+def test_a_sentence_of_no_article_is_reported_when_sentences_are_counted(
+    tmp_path: Path, seed_index: Path
+) -> None:
+    copy = tmp_path / "copy"
+    shutil.copytree(seed_index, copy)
+    path = next(copy.glob("v-*")) / "sentences.npy"
+    table = np.load(path)
+    table[-1, 0] = 999
+    np.save(path, table)
+    reader = IndexReader.open(copy, verify_checksums=False)
+    with pytest.raises(IndexCorruptError, match=r"sentences\.npy: a sentence of no article"):
+        reader.article_sentences(0)
