@@ -183,9 +183,9 @@ class TelegramSettings(BaseModel):
     admin_ids: list[int] = Field(default_factory=list)
     state_file: Path = Field(default_factory=lambda: default_data_dir() / "bot-state.pickle")
     feedback_db: Path = Field(default_factory=lambda: default_data_dir() / "feedback.sqlite3")
-    # A user sending more than flood_messages questions within flood_seconds is throttled.
     # Seconds to wait for the Bot API to answer one request (not the long poll) before retrying.
     request_timeout: float = Field(default=10.0, gt=0, le=300)
+    # A user sending more than flood_messages questions within flood_seconds is throttled.
     flood_messages: int = Field(default=6, ge=1)
     flood_seconds: float = Field(default=30.0, gt=0)
 
