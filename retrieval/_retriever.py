@@ -341,9 +341,7 @@ class Retriever:
         first: list[tuple[Future[Any], Callable[[], Any]]] = []  # the worker's steps, in turn
         then: list[tuple[Future[Any], Callable[[], Any]]] = []
         if mode is Mode.HYBRID:
-            # An answer's proposals keep every term: its declining is judged on what they bring
-            # (docs/quality.md: narrower ones declined fewer unanswerable questions).
-            share = 1.0 if whole_question else r.proposal_term_share
+            share = r.answer_proposal_term_share if whole_question else r.proposal_term_share
             ids: Future[list[npt.NDArray[np.int64]]] = Future()
             rows: Future[CandidateRows] = Future()
             lexical = Proposals(ids, rows)

@@ -161,7 +161,7 @@ def test_bm25_proposes_from_the_distinctive_terms_when_asked(
     assert np.array_equal(narrow[0], bm25.top_each(asked[1], [(10, None)])[0][0])
 
 
-def test_a_hybrid_search_narrows_bm25s_proposals_and_an_answer_does_not(
+def test_a_search_and_an_answer_narrow_bm25s_proposals_each_by_its_own_share(
     retriever: Retriever, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     shares: list[float] = []
@@ -173,8 +173,9 @@ def test_a_hybrid_search_narrows_bm25s_proposals_and_an_answer_does_not(
     monkeypatch.setattr(_retriever, "lexical_candidates", recorded)
     retriever.search("How long did the talks in Istanbul last?", mode="hybrid")
     retriever.ask("How long did the talks in Istanbul last?", mode="hybrid")
-    assert shares == [retriever.settings.retrieval.proposal_term_share, 1.0]
-    assert shares[0] < 1
+    r = retriever.settings.retrieval
+    assert shares == [r.proposal_term_share, r.answer_proposal_term_share]
+    assert shares[0] < shares[1] < 1
 
 
 class _StillRunning(Future[T]):
