@@ -130,6 +130,9 @@ class BM25Settings(BaseModel):
     # A Snowball stemmer language (PyStemmer), or "none".
     stemmer: str = "english"
     stopwords: bool = True
+    # "Erdoğan" and "Erdogan" one term (see index.Bm25Tokenizer); an index keeps the choice it was
+    # built with.
+    fold_accents: bool = True
 
 
 class RetrievalSettings(BaseModel):

@@ -7,11 +7,12 @@ rank-bm25's scores without holding a Python dict per passage in memory.
 from __future__ import annotations
 
 import re
+import unicodedata
 from array import array
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from functools import cached_property
+from functools import cache, cached_property, lru_cache
 from types import ModuleType
 from typing import Any
 
@@ -115,20 +116,59 @@ ENGLISH_STOPWORDS = frozenset(
 # docs/performance.md, round 6).
 CLITICS = frozenset(["s", "t", "d", "ll", "m", "re", "ve"])
 _STOPPED = ENGLISH_STOPWORDS | CLITICS
+# Letters NFKD does not take apart into a base letter and a mark: "Kalın" and "Kalin", "Łódź" and
+# "Lodz", "Straße" and "Strasse" are each one word to a reader searching outlets that spell names
+# either way.
+_UNDECOMPOSED = str.maketrans(
+    dict(zip("ıłŁøØđĐ", "ilLoOdD", strict=True)) | {"ß": "ss", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE"}
+)
+# Combining marks are all in Unicode's first two planes (the last, U+1E94A); the planes above hold
+# ideographs, tags and private use.
+_MARK_PLANES_END = 0x20000
+
+
+@lru_cache(maxsize=8192)
+def _folded_words(word: str) -> tuple[str, ...]:
+    """``word`` lower-cased without accents and with compatibility characters spelled plainly, as
+    Lucene's ASCII folding does: "Erdoğan" -> "erdogan", "İbrahim" -> "ibrahim", "ﬁnal" -> "final"
+    (and "½" -> "1", "2": what folding leaves is split into words again). The embedding model's
+    tokenizer strips accents too, so BM25 would otherwise be the one signal that misses an outlet
+    for spelling a name the other way. Cached: the same names recur in article after article."""
+    plain = _marks().sub("", unicodedata.normalize("NFKD", word.translate(_UNDECOMPOSED)))
+    return tuple(_WORD.findall(plain.lower()))
+
+
+@cache
+def _marks() -> re.Pattern[str]:
+    """Every combining mark, as one character class; built on first use (~25 ms), not at import."""
+    ranges: list[list[int]] = []
+    for code in range(_MARK_PLANES_END):
+        if unicodedata.combining(chr(code)):
+            if ranges and ranges[-1][1] == code - 1:
+                ranges[-1][1] = code
+            else:
+                ranges.append([code, code])
+    return re.compile("[" + "".join(f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in ranges) + "]")
 
 
 @dataclass(frozen=True)
 class Bm25Tokenizer:
-    """Lower-cased word tokens, optionally without stop words and Snowball-stemmed."""
+    """Lower-cased word tokens, optionally without accents (:func:`_folded_words`), without stop words
+    and Snowball-stemmed."""
 
     stemmer: str | None = "english"
     stopwords: bool = True
+    fold_accents: bool = True
 
     @classmethod
     def from_settings(cls, data: dict[str, Any]) -> Bm25Tokenizer:
+        """The tokenizer an index was built with; indexes from before folding lack the key and
+        were built without it."""
         stemmer = data.get("stemmer")
         return cls(
-            stemmer=None if stemmer in (None, "none") else str(stemmer), stopwords=bool(data["stopwords"])
+            stemmer=None if stemmer in (None, "none") else str(stemmer),
+            stopwords=bool(data["stopwords"]),
+            fold_accents=bool(data.get("fold_accents", False)),
         )
 
     def settings(self) -> dict[str, Any]:
@@ -137,6 +177,7 @@ class Bm25Tokenizer:
             "pattern": _WORD.pattern,
             "stemmer": self.stemmer,
             "stopwords": self.stopwords,
+            "fold_accents": self.fold_accents,
         }
 
     @cached_property
@@ -148,9 +189,25 @@ class Bm25Tokenizer:
         return Stemmer.Stemmer(self.stemmer)
 
     def __call__(self, text: str) -> list[str]:
-        words = [w for w in _WORD.findall(text.lower()) if not (self.stopwords and w in _STOPPED)]
+        words = self._words(text)
+        if self.stopwords:
+            words = [w for w in words if w not in _STOPPED]
         stem = self._stem
         return list(stem.stemWords(words)) if stem is not None else words
+
+    def _words(self, text: str) -> list[str]:
+        if not self.fold_accents or text.isascii():
+            return _WORD.findall(text.lower())
+        # Word by word: folding a whole article took 4 times as long as tokenizing it, and most of
+        # its non-ASCII characters are quotes and dashes. NFC first, so that a letter written as a
+        # base and a mark stays one word.
+        words: list[str] = []
+        for word in _WORD.findall(unicodedata.normalize("NFC", text)):
+            if word.isascii():
+                words.append(word.lower())
+            else:
+                words.extend(_folded_words(word))
+        return words
 
 
 @dataclass(frozen=True)

@@ -132,6 +132,7 @@ def build_index(
         tokenizer = Bm25Tokenizer(
             stemmer=None if settings.bm25.stemmer == "none" else settings.bm25.stemmer,
             stopwords=settings.bm25.stopwords,
+            fold_accents=settings.bm25.fold_accents,
         )
         bm25 = _write_bm25(building, chunked, tokenizer, settings)
         dates = sorted(a.info.published for a in articles if a.info.published)

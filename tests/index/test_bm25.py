@@ -202,6 +202,22 @@ def test_tokenizer_stems_and_drops_stopwords() -> None:
     assert Bm25Tokenizer(stemmer=None, stopwords=False)("The talks") == ["the", "talks"]
 
 
+def test_tokenizer_folds_accents_so_either_spelling_of_a_name_is_one_term() -> None:
+    tokenize = Bm25Tokenizer(stemmer=None)
+    assert tokenize("Erdoğan met İbrahim Kalın at Çırağan Palace, not in Łódź") == tokenize(
+        "Erdogan met Ibrahim Kalin at Ciragan Palace, not in Lodz"
+    )
+    assert tokenize("the ﬁnal Straße") == ["final", "strasse"]
+    assert tokenize("Москва 会谈") == ["москва", "会谈"]  # other scripts pass through
+    assert Bm25Tokenizer(stemmer=None, fold_accents=False)("Erdoğan") == ["erdoğan"]
+
+
+def test_an_index_built_before_folding_keeps_its_tokens() -> None:
+    old = Bm25Tokenizer.from_settings({"stemmer": "english", "stopwords": True})
+    assert old.fold_accents is False and old("Erdoğan") == ["erdoğan"]
+    assert Bm25Tokenizer.from_settings(Bm25Tokenizer().settings()) == Bm25Tokenizer()
+
+
 def test_tokenizer_drops_what_an_apostrophe_leaves() -> None:
     text = "Google’s deal: they'll say it isn't over"
     assert Bm25Tokenizer(stemmer=None)(text) == ["google", "deal", "say", "isn", "over"]

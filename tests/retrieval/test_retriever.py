@@ -126,6 +126,31 @@ def test_running_retriever_switches_to_a_rebuilt_index(
     assert live.refresh() is False and live.reader.version == good
 
 
+def test_bm25_finds_a_name_spelled_with_or_without_accents(tmp_path: Path, settings: Settings) -> None:
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "istanbul.txt").write_text(
+        "---\noutlet: Daily Sabah\n---\nTalks at Çırağan Palace\n"
+        "The delegations met at Çırağan Palace, where Hakan Fidan opened the session with a short address.\n",
+        encoding="utf-8",
+    )
+    for city in ("Ankara", "Izmir", "Bursa"):  # so that the palace's words are rare ones
+        (source / f"{city}.txt").write_text(
+            f"Rain in {city}\nRain is expected in {city} for the rest of the week, forecasters said.\n",
+            encoding="utf-8",
+        )
+    build_index(settings, sources=[source], index_dir=tmp_path / "folded", embedder=None)
+    folded = Retriever.load(tmp_path / "folded", settings=settings)
+    (found, *_) = folded.search("Ciragan", mode="bm25")
+    assert found.doc_id == "istanbul" and "Çırağan Palace" in found.text  # quoted as printed
+    (outlet,) = folded.ask("Who spoke at Ciragan Palace?", mode="bm25").outlets
+    assert outlet.outlet == "Daily Sabah" and "Çırağan Palace, where Hakan Fidan" in outlet.quotes[0].text
+    unfolded = settings.model_copy(update={"bm25": settings.bm25.model_copy(update={"fold_accents": False})})
+    build_index(unfolded, sources=[source], index_dir=tmp_path / "unfolded", embedder=None)
+    # The index keeps the tokenizer it was built with, whatever the settings say later.
+    assert Retriever.load(tmp_path / "unfolded", settings=settings).search("Ciragan", mode="bm25") == []
+
+
 def test_bm25_answers_on_a_small_index_import_neither_torch_nor_numba(seed_index: Path) -> None:
     import subprocess
     import sys
