@@ -67,18 +67,25 @@ def clean_question(question: str, max_chars: int) -> str:
 
 def named_outlets(question: str, outlets: Iterable[str]) -> list[str]:
     """Outlets the question names, as proper names: "the Verge" finds "The Verge", "fortune" not "Fortune"."""
-    return [outlet for outlet, pattern in _outlet_patterns(tuple(outlets)) if pattern.search(question)]
+    # The substring test first: it rules out most outlets for a fraction of a regex search's cost
+    # (49 outlets, MultiHop-RAG's 2,556 questions: 0.21 -> 0.013 ms a question, on the path before
+    # BM25 starts).
+    return [
+        outlet
+        for outlet, bare, pattern in _outlet_patterns(tuple(outlets))
+        if bare in question and pattern.search(question)
+    ]
 
 
 @lru_cache(maxsize=8)
-def _outlet_patterns(outlets: tuple[str, ...]) -> list[tuple[str, re.Pattern[str]]]:
+def _outlet_patterns(outlets: tuple[str, ...]) -> list[tuple[str, str, re.Pattern[str]]]:
     """Built once per set of outlets: building them for every question doubled its cost (49 outlets:
     0.16 -> 0.07 ms)."""
     patterns = []
     for outlet in outlets:
         bare = re.sub(r"^the\s+", "", outlet, flags=re.I)
         if len(bare) >= 3:
-            patterns.append((outlet, re.compile(rf"(?<!\w){re.escape(bare)}(?!\w)")))
+            patterns.append((outlet, bare, re.compile(rf"(?<!\w){re.escape(bare)}(?!\w)")))
     return patterns
 
 
