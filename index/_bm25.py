@@ -12,7 +12,7 @@ from array import array
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from functools import cache, cached_property, lru_cache
+from functools import cached_property, lru_cache
 from types import ModuleType
 from typing import Any
 
@@ -122,9 +122,6 @@ _STOPPED = ENGLISH_STOPWORDS | CLITICS
 _UNDECOMPOSED = str.maketrans(
     dict(zip("ıłŁøØđĐ", "ilLoOdD", strict=True)) | {"ß": "ss", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE"}
 )
-# Combining marks are all in Unicode's first two planes (the last, U+1E94A); the planes above hold
-# ideographs, tags and private use.
-_MARK_PLANES_END = 0x20000
 
 
 @lru_cache(maxsize=8192)
@@ -134,21 +131,9 @@ def _folded_words(word: str) -> tuple[str, ...]:
     (and "½" -> "1", "2": what folding leaves is split into words again). The embedding model's
     tokenizer strips accents too, so BM25 would otherwise be the one signal that misses an outlet
     for spelling a name the other way. Cached: the same names recur in article after article."""
-    plain = _marks().sub("", unicodedata.normalize("NFKD", word.translate(_UNDECOMPOSED)))
+    decomposed = unicodedata.normalize("NFKD", word.translate(_UNDECOMPOSED))
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
     return tuple(_WORD.findall(plain.lower()))
-
-
-@cache
-def _marks() -> re.Pattern[str]:
-    """Every combining mark, as one character class; built on first use (~25 ms), not at import."""
-    ranges: list[list[int]] = []
-    for code in range(_MARK_PLANES_END):
-        if unicodedata.combining(chr(code)):
-            if ranges and ranges[-1][1] == code - 1:
-                ranges[-1][1] = code
-            else:
-                ranges.append([code, code])
-    return re.compile("[" + "".join(f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in ranges) + "]")
 
 
 @dataclass(frozen=True)
