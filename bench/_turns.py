@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -37,29 +39,43 @@ def calls_of(retrievers: dict[str, Any], args: argparse.Namespace) -> dict[str, 
     return {name: partial(getattr(retriever, args.call), **options) for name, retriever in retrievers.items()}
 
 
-def taking_turns(
-    calls: dict[str, Callable[[str], Any]], questions: list[str], rounds: int
-) -> dict[str, list[float]]:
-    """Seconds each side took for each question, ``rounds`` times over, the two taking turns per
-    question and swapping who goes first; each side is warmed by the first question first."""
+@dataclass(frozen=True)
+class Timings:
+    """Each side's seconds per call: wall-clock, and the CPU the whole process (every thread) used
+    meanwhile. The CPU shows work a call saves that its wall time hides, because it ran beside
+    the longer of two threads; concurrent callers would have had it."""
+
+    wall: dict[str, list[float]]
+    cpu: dict[str, list[float]]
+
+
+def taking_turns(calls: dict[str, Callable[[str], Any]], questions: list[str], rounds: int) -> Timings:
+    """Each side's :class:`Timings` for each question, ``rounds`` times over, the two taking turns
+    per question and swapping who goes first; each side is warmed by the first question first."""
     for call in calls.values():
         call(questions[0])
-    times: dict[str, list[float]] = {name: [] for name in calls}
+    timings = Timings({name: [] for name in calls}, {name: [] for name in calls})
     for round_ in range(rounds):
         for i, question in enumerate(questions):
             order = list(calls.items())
             if (i + round_) % 2:
                 order.reverse()
             for name, call in order:
-                times[name].append(seconds(partial(call, question)))
-    return times
+                cpu = time.process_time()
+                timings.wall[name].append(seconds(partial(call, question)))
+                timings.cpu[name].append(time.process_time() - cpu)
+    return timings
 
 
 def report(
-    times: dict[str, list[float]], passages: int, questions: int, args: argparse.Namespace, ratio_label: str
+    timings: Timings, passages: int, questions: int, args: argparse.Namespace, ratio_label: str
 ) -> dict[str, Any]:
-    """Print each side's p50/p95/p99 and the second's over the first; returns them for ``--json``."""
-    rows = {name: percentiles(values) for name, values in times.items()}
+    """Print each side's p50/p95/p99, the mean CPU per call (ms), and the second's over the first;
+    returns them for ``--json``."""
+    rows = {
+        name: {**percentiles(wall), "cpu": round(1000 * sum(timings.cpu[name]) / len(wall), 1)}
+        for name, wall in timings.wall.items()
+    }
     first, second = rows.values()
     ratios = {k: round(second[k] / first[k], 3) for k in first}
     width = max(len(ratio_label), *map(len, rows))

@@ -8,9 +8,9 @@ whether they return the same results.
 
 The other tree's ``retrieval`` is imported under another name and runs against this tree's
 ``index`` and ``config``, so it measures changes to retrieval only. Each side loads the index
-once; prints p50/p95/p99 in milliseconds for each and their ratio, then for how many questions,
-asked once more after the timing, both returned the same (search: the same passages in the same
-order, scores within 1e-6; ask: the same answer).
+once; prints p50/p95/p99 in milliseconds for each, the CPU a call used (every thread, mean) and
+their ratios, then for how many questions, asked once more after the timing, both returned the
+same (search: the same passages in the same order, scores within 1e-6; ask: the same answer).
 """
 
 from __future__ import annotations
@@ -69,10 +69,10 @@ def main() -> None:
         for retriever in sides.values():
             retriever.warm_up()
         calls = turns.calls_of(sides, args)
-        times = turns.taking_turns(calls, questions, args.rounds)
+        timings = turns.taking_turns(calls, questions, args.rounds)
         agreed = sum(same(args.call, calls["before"](q), calls["after"](q)) for q in questions)
     passages = sides["after"].reader.passages.shape[0]
-    report = turns.report(times, passages, len(questions), args, "after / before")
+    report = turns.report(timings, passages, len(questions), args, "after / before")
     print(f"same results: {agreed} of {len(questions)}")
     if args.json:
         report.update(same_results=agreed, questions=len(questions))

@@ -4,8 +4,8 @@ the two taking turns question by question in one process, so both meet the same 
     python bench/settings_ab.py --index DIR --queries MultiHopRAG.json \\
         --set proposal_term_share=1.0 [--call search|ask] [--mode hybrid] [--rounds 3] [--json FILE]
 
-Prints p50/p95/p99 in milliseconds for each side and their ratio; ``--set`` names fields of
-``RetrievalSettings`` (repeatable).
+Prints p50/p95/p99 in milliseconds for each side, the CPU a call used, and their ratios; ``--set``
+names fields of ``RetrievalSettings`` (repeatable).
 """
 
 from __future__ import annotations
@@ -48,9 +48,9 @@ def main() -> None:
         index_dir=default.index_dir,
     )
     calls = turns.calls_of({"default": default, " ".join(args.assignments): other}, args)
-    times = turns.taking_turns(calls, questions, args.rounds)
+    timings = turns.taking_turns(calls, questions, args.rounds)
     passages = default.reader.passages.shape[0]
-    report = turns.report(times, passages, len(questions), args, "ratio (changed / default)")
+    report = turns.report(timings, passages, len(questions), args, "ratio (changed / default)")
     if args.json:
         args.json.write_text(json.dumps(report, indent=2), encoding="utf-8")
 
