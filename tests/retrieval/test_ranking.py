@@ -17,6 +17,7 @@ from index import IndexReader
 from retrieval import Retriever, _ranking, _retriever
 from retrieval._clauses import question_clauses
 from retrieval._ranking import (
+    NAMED_OUTLET_CANDIDATES,
     Query,
     embedded,
     lexical_candidates,
@@ -133,6 +134,34 @@ def test_a_named_outlets_candidates_stay_within_the_allowed_passages(bm25_index:
     assert requested[0] is allowed
     assert np.array_equal(requested[1], np.intersect1d(mine, allowed))
     assert np.array_equal(requested[2], reader.outlet_passages(outlets[1]))
+
+
+@pytest.mark.parametrize(
+    ("depth", "requests"), [(NAMED_OUTLET_CANDIDATES, 1), (NAMED_OUTLET_CANDIDATES - 1, 2)]
+)
+def test_an_answer_limited_to_the_one_outlet_it_names_asks_bm25_once(
+    bm25_index: Path, depth: int, requests: int
+) -> None:
+    reader = IndexReader.open(bm25_index)
+    bm25 = reader.bm25
+    outlet = sorted({article.outlet for article in reader.articles})[0]
+    allowed = reader.outlet_passages(outlet)
+    query = Query("talks in Istanbul", "talks in Istanbul", [], None, None, [], [outlet])
+    asked: list[int] = []
+
+    def top_each(tokens: list[str], wanted: list[tuple[int, npt.NDArray[np.int64] | None]]) -> list:
+        asked.append(len(wanted))
+        return bm25.top_each(tokens, wanted)
+
+    reader.bm25 = SimpleNamespace(top_each=top_each)  # type: ignore[assignment]
+    proposed = lexical_candidates(reader, query, allowed, depth)
+    # The outlet's own best are the overall best's first ones, unless it may propose more of them.
+    assert asked == [requests]
+    tokens = reader.bm25_tokenizer(query.text)
+    both = bm25.top_each(tokens, [(depth, allowed), (NAMED_OUTLET_CANDIDATES, allowed)])
+    assert np.array_equal(
+        np.unique(np.concatenate(proposed)), np.unique(np.concatenate([i for i, _ in both]))
+    )
 
 
 def test_bm25_proposes_from_the_distinctive_terms_when_asked(
