@@ -103,6 +103,29 @@ def search(
     return ids[0][keep].astype(np.int64), scores[0][keep]
 
 
+def rescored(
+    index: Any, query: npt.NDArray[np.float32], k: int, passages: npt.NDArray[np.int64]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+    """The ``k`` of ``passages`` (ascending) nearest ``query``, scored from the vectors the index
+    stores, as its own search would score them."""
+    import faiss
+
+    if not passages.shape[0]:
+        return passages, np.zeros(0, dtype=np.float32)
+    storage = faiss.downcast_index(index.storage) if hasattr(index, "hnsw") else index
+    if isinstance(storage, faiss.IndexScalarQuantizer) and storage.sq.qtype == faiss.ScalarQuantizer.QT_fp16:
+        # Its float16 rows viewed in place: reconstruct_batch decodes them one call at a time,
+        # 2.4 ms for 1000 where this takes a fraction of one.
+        size = storage.ntotal * storage.code_size
+        stored = faiss.rev_swig_ptr(storage.codes.data(), size).view(np.float16).reshape(storage.ntotal, -1)
+        vectors = as_float32(stored[passages])
+    else:
+        vectors = storage.reconstruct_batch(passages)
+    scores = vectors @ query.astype(np.float32)
+    order = np.lexsort((passages, -scores))[:k]
+    return passages[order], scores[order].astype(np.float32)
+
+
 def as_float32(rows: npt.NDArray[np.float16]) -> npt.NDArray[np.float32]:
     """Stored float16 vectors widened to float32 by FAISS's vectorised decoder: the same values,
     faster than numpy's ``astype`` (1,352 sentence vectors: 0.43 ms on the one OpenMP thread

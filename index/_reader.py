@@ -21,6 +21,7 @@ from index._bm25 import Bm25Index, Bm25Tokenizer, term_upper_bounds
 from index._errors import IndexCorruptError
 from index._rows import RowFile
 from index._store import read_manifest, resolve_version, verify_files
+from index._subset_scan import SubsetScan
 
 # Article texts decoded and kept at once; answers touch a few dozen articles.
 _TEXT_CACHE = 1024
@@ -62,7 +63,7 @@ class IndexReader:
         memory-mapped stays readable, so a long-running reader never finds a file gone."""
         _ = self.bm25, self.bm25_tokenizer
         if self.has_vectors:
-            _ = self.dense_index, self.passage_vectors, self.sentence_vectors
+            _ = self.dense_index, self.passage_vectors, self.sentence_vectors, self.subset_scan
 
     # --- metadata -------------------------------------------------------------------------------
 
@@ -284,8 +285,22 @@ class IndexReader:
         ef_search: int = 128,
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
         """The ``k`` passages nearest to ``query`` (inner product), optionally only among ``allowed``;
-        ``ef_search`` is how wide an HNSW index searches (ignored by an exact one)."""
+        ``ef_search`` is how wide an HNSW index searches (ignored by an exact one). A subset is
+        searched through :attr:`subset_scan` when the index has one and the subset fills the
+        outlets it touches."""
+        if allowed is not None and self.subset_scan is not None:
+            inside = np.zeros(len(self.passage_article), dtype=bool)
+            inside[allowed] = True
+            chosen = self.subset_scan.candidates(query, allowed, self._passage_outlet, inside)
+            if chosen is not None:
+                return _dense.rescored(self.dense_index, query, k, chosen)
         return _dense.search(self.dense_index, query, k, allowed, ef_search)
+
+    @cached_property
+    def subset_scan(self) -> SubsetScan | None:
+        """The compact copy of the passage vectors, grouped by outlet (see _subset_scan); None for
+        an index built without one (exact vectors, or before round 15)."""
+        return SubsetScan.load(self.path, self._passage_outlet, len(self.outlets))
 
     def vectors_for(
         self, info: ArticleInfo

@@ -20,6 +20,7 @@ from index._article import ArticleInfo
 from index._dense import build_dense_index
 from index._embed import Embedder
 from index._errors import BuildError
+from index._subset_scan import write_subset_codes
 
 if TYPE_CHECKING:
     from index._reader import IndexReader
@@ -94,6 +95,8 @@ def write_vectors(
                 cursor += p + s
     stored = np.load(building / PASSAGE_VECTORS, mmap_mode="r")
     faiss.write_index(build_dense_index(stored, kind), str(building / "dense.faiss"))
+    if kind is DenseIndex.HNSW:  # exact scans a subset as cheaply; compact is for a small memory
+        write_subset_codes(building, stored)
     return reused
 
 

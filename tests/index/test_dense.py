@@ -100,3 +100,15 @@ def test_stored_vectors_widen_to_the_same_float32_values() -> None:
     half = _clustered(300, dimension=384)
     np.testing.assert_array_equal(_dense.as_float32(half), half.astype(np.float32))
     assert _dense.as_float32(half[:0]).shape == (0, 384)
+
+
+@pytest.mark.parametrize("kind", [DenseIndex.EXACT, DenseIndex.HNSW, DenseIndex.COMPACT])
+def test_chosen_passages_are_rescored_as_the_index_scores_them(kind: DenseIndex) -> None:
+    vectors = _clustered(2000, dimension=16)
+    index = build_dense_index(vectors, kind)
+    chosen = np.arange(0, 2000, 3, dtype=np.int64)
+    query = np.asarray(vectors[9], dtype=np.float32)
+    ids, scores = _dense.rescored(index, query, 10, chosen)
+    expected_ids, expected_scores = search(index, query, 10, chosen, ef_search=128)  # a scan: exact
+    assert ids.tolist() == expected_ids.tolist()
+    np.testing.assert_allclose(scores, expected_scores, rtol=1e-5, atol=1e-6)
