@@ -169,10 +169,16 @@ class IndexReader:
 
     @cached_property
     def _passages_by_outlet(self) -> dict[str, npt.NDArray[np.int64]]:
+        order, bounds = self._outlet_order
+        return {name: order[bounds[i] : bounds[i + 1]] for i, name in enumerate(self.outlets)}
+
+    @cached_property
+    def _outlet_order(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """The passage numbers grouped by outlet (in :attr:`outlets` order, ascending within each),
+        and where each outlet's begin."""
         outlet = self._passage_outlet
         order = np.argsort(outlet, kind="stable").astype(np.int64)
-        bounds = np.searchsorted(outlet[order], np.arange(len(self.outlets) + 1))
-        return {name: order[bounds[i] : bounds[i + 1]] for i, name in enumerate(self.outlets)}
+        return order, np.searchsorted(outlet[order], np.arange(len(self.outlets) + 1)).astype(np.int64)
 
     # --- texts ----------------------------------------------------------------------------------
 
@@ -300,7 +306,7 @@ class IndexReader:
     def subset_scan(self) -> SubsetScan | None:
         """The compact copy of the passage vectors, grouped by outlet (see _subset_scan); None for
         an index built without one (exact vectors, or before round 15)."""
-        return SubsetScan.load(self.path, self._passage_outlet, len(self.outlets))
+        return SubsetScan.load(self.path, *self._outlet_order)
 
     def vectors_for(
         self, info: ArticleInfo

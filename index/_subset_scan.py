@@ -41,7 +41,10 @@ _ROWS_PER_CHOSEN = 2
 
 
 def write_subset_codes(directory: Path, vectors: npt.NDArray[np.float16]) -> None:
-    """The compact copy of ``vectors`` (passage order) and its projection, written to ``directory``."""
+    """The compact copy of ``vectors`` (passage order) and its projection, written to ``directory``;
+    nothing for fewer than two vectors, which have no components to learn."""
+    if vectors.shape[0] < 2:
+        return
     dimension = int(vectors.shape[1])
     kept = min(DIMENSIONS, dimension)
     sample = np.sort(np.random.default_rng(0).permutation(vectors.shape[0])[:_SAMPLE])
@@ -76,10 +79,10 @@ class SubsetScan:
 
     @classmethod
     def load(
-        cls, directory: Path, passage_outlet: npt.NDArray[np.integer[Any]], outlets: int
+        cls, directory: Path, passage_of: npt.NDArray[np.int64], bounds: npt.NDArray[np.int64]
     ) -> SubsetScan | None:
-        """The copy in ``directory`` regrouped by outlet (``passage_outlet``: each passage's outlet
-        number), or None for an index built without one."""
+        """The copy in ``directory`` regrouped into the order ``passage_of`` gives (every passage,
+        grouped by outlet; outlet ``o``'s from ``bounds[o]``), or None for an index built without one."""
         if not (directory / SUBSET_CODES).exists():
             return None
         try:
@@ -89,17 +92,11 @@ class SubsetScan:
             raise IndexCorruptError(
                 f"{directory}: unreadable subset vectors ({exc}); rebuild the index"
             ) from None
-        if (
-            stored.ndim != 2
-            or stored.shape[0] != passage_outlet.shape[0]
-            or matrix.shape[1:] != stored.shape[1:]
-        ):
+        if stored.ndim != 2 or stored.shape[0] != passage_of.shape[0] or matrix.shape[1:] != stored.shape[1:]:
             raise IndexCorruptError(
                 f"{directory / SUBSET_CODES}: shape {stored.shape} does not match the index's "
-                f"{passage_outlet.shape[0]} passages and the projection's {matrix.shape}; rebuild the index"
+                f"{passage_of.shape[0]} passages and the projection's {matrix.shape}; rebuild the index"
             )
-        passage_of = np.argsort(passage_outlet, kind="stable").astype(np.int64)
-        bounds = np.searchsorted(passage_outlet[passage_of], np.arange(outlets + 1)).astype(np.int64)
         codes = np.empty(stored.shape, dtype=np.uint8)
         for start in range(0, stored.shape[0], _BLOCK):
             codes[start : start + _BLOCK] = stored[passage_of[start : start + _BLOCK]]

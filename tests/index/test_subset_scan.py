@@ -12,6 +12,7 @@ import pytest
 from config import DenseIndex, Settings
 from index import IndexReader, _dense, _subset_scan, build_index
 from index._dense import build_dense_index
+from index._errors import IndexCorruptError
 from index._subset_scan import SubsetScan, write_subset_codes
 
 _OUTLETS = 6
@@ -33,7 +34,8 @@ def _outlets(count: int) -> npt.NDArray[np.uint8]:
 
 def _scan(tmp_path: Path, vectors: npt.NDArray[np.float16], outlet: npt.NDArray[np.uint8]) -> SubsetScan:
     write_subset_codes(tmp_path, vectors)
-    scan = SubsetScan.load(tmp_path, outlet, _OUTLETS)
+    order = np.argsort(outlet, kind="stable").astype(np.int64)
+    scan = SubsetScan.load(tmp_path, order, np.searchsorted(outlet[order], np.arange(_OUTLETS + 1)))
     assert scan is not None
     return scan
 
@@ -121,3 +123,15 @@ def test_an_exact_index_has_no_copy(seed_index: Path) -> None:
     assert reader.manifest["dense_index"] == "exact"
     assert reader.subset_scan is None
     assert not (reader.path / _subset_scan.SUBSET_CODES).exists()
+
+
+def test_a_copy_that_does_not_match_the_index_is_refused(tmp_path: Path) -> None:
+    write_subset_codes(tmp_path, _clustered(300, 48))
+    order = np.arange(299, dtype=np.int64)
+    with pytest.raises(IndexCorruptError, match="does not match the index's 299 passages"):
+        SubsetScan.load(tmp_path, order, np.array([0, 299], dtype=np.int64))
+
+
+def test_a_single_vector_has_no_copy(tmp_path: Path) -> None:
+    write_subset_codes(tmp_path, _clustered(1, 48))
+    assert SubsetScan.load(tmp_path, np.zeros(1, dtype=np.int64), np.array([0, 1], dtype=np.int64)) is None
