@@ -49,36 +49,54 @@ class Scored:
     whole: float = 0.0
 
 
-def score_sentences(
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """What a candidate sentence offers an answer besides its similarity to the question: the
+    idf-weighted share of each of the question's texts' terms it holds, and the value it states."""
+
+    sentence: int
+    row: int  # its row in :attr:`SentenceEvidence.vectors`
+    article: int
+    start: int
+    end: int
+    text: str
+    coverages: list[float]
+    value: Value | None
+    proximity: float
+
+
+@dataclass(frozen=True)
+class SentenceEvidence:
+    """The candidate sentences that may be quoted, with every candidate's vector when vectors count."""
+
+    items: list[Evidence]
+    vectors: npt.NDArray[np.float32] | None
+    candidates: int
+    texts: int  # how many texts the question has (the whole question, then its clauses)
+
+
+def sentence_evidence(
     reader: IndexReader,
     sentences: Sequence[int],
     terms: Sequence[dict[str, float]],
-    queries: npt.NDArray[np.float32] | None,
     kind: ValueKind | None,
-) -> list[Scored]:
-    """Score candidate sentences against each of the question's texts (the whole question, then its
-    clauses): its similarity to the text's vector (row of ``queries``) plus LEXICAL_WEIGHT times the
-    idf-weighted share of the text's ``terms`` it holds; the best text counts. With a typed question,
-    only sentences stating such a value qualify."""
+    *,
+    vectors: bool,
+) -> SentenceEvidence:
+    """Everything :func:`score_sentences` needs but the question's vectors, so that an answer reads
+    it while the question is still being embedded whole. Sentences shorter than QUOTE_MIN_WORDS
+    are left out, and with a typed question those stating no such value."""
     tokenize = reader.bm25_tokenizer
     totals = [sum(t.values()) or 1.0 for t in terms]
-    similarity = (
-        reader.sentence_rows(np.asarray(sentences, dtype=np.int64)) @ np.atleast_2d(queries).T
-        if queries is not None and len(sentences)
-        else np.zeros((len(sentences), len(terms)), dtype=np.float32)
-    )
-    # Python floats and lists from here: ~270 sentences an answer, each a handful of numbers, where
-    # numpy's per-call overhead (indexing a scalar, argmax of five) cost more than the arithmetic.
-    similarities = similarity.tolist()
     # Which texts each term belongs to, so a sentence's words are matched against all of them at
     # once instead of intersected with each text's terms in turn.
     texts_of: dict[str, list[tuple[int, float]]] = {}
     for i, weights in enumerate(terms):
         for term, weight in weights.items():
             texts_of.setdefault(term, []).append((i, weight))
-    scored = []
+    items = []
     spans = reader.sentence_spans(sentences)
-    for sentence, (article, start, end), row in zip(sentences, spans, similarities, strict=True):
+    for row, (sentence, (article, start, end)) in enumerate(zip(sentences, spans, strict=True)):
         text = reader.article_text(article)[start:end]
         if len(_WORD.findall(text)) < QUOTE_MIN_WORDS:
             continue
@@ -86,10 +104,6 @@ def score_sentences(
         for word in texts_of.keys() & tokenize(text):
             for i, weight in texts_of[word]:
                 held[i] += weight
-        coverages = [h / total for h, total in zip(held, totals, strict=True)]
-        rows = [cosine + LEXICAL_WEIGHT * c for cosine, c in zip(row, coverages, strict=True)]
-        clause = rows.index(max(rows))  # the first best, as np.argmax
-        coverage = coverages[clause]
         value, proximity = None, 0.0
         if kind is not None:
             values = find_values(text, kind)
@@ -99,13 +113,52 @@ def score_sentences(
                 ((v, _proximity(text, v, terms[0], tokenize) / totals[0]) for v in values),
                 key=lambda pair: pair[1],
             )
+        coverages = [h / total for h, total in zip(held, totals, strict=True)]
+        items.append(Evidence(sentence, row, article, start, end, text, coverages, value, proximity))
+    # Every candidate's row, not only those kept: the products below are then the same floats
+    # whichever sentences qualify.
+    rows = reader.sentence_rows(np.asarray(sentences, dtype=np.int64)) if vectors and sentences else None
+    return SentenceEvidence(items, rows, len(sentences), len(terms))
+
+
+def score_sentences(evidence: SentenceEvidence, queries: npt.NDArray[np.float32] | None) -> list[Scored]:
+    """Score the sentences of ``evidence`` against each of the question's texts (the whole question,
+    then its clauses): its similarity to the text's vector (row of ``queries``) plus LEXICAL_WEIGHT
+    times the idf-weighted share of the text's terms it holds; the best text counts."""
+    similarity = (
+        evidence.vectors @ np.atleast_2d(queries).T
+        if queries is not None and evidence.vectors is not None
+        else np.zeros((evidence.candidates, evidence.texts), dtype=np.float32)
+    )
+    # Python floats and lists from here: ~270 sentences an answer, each a handful of numbers, where
+    # numpy's per-call overhead (indexing a scalar, argmax of five) cost more than the arithmetic.
+    similarities = similarity.tolist()
+    scored = []
+    for item in evidence.items:
+        row = similarities[item.row]
+        rows = [cosine + LEXICAL_WEIGHT * c for cosine, c in zip(row, item.coverages, strict=True)]
+        clause = rows.index(max(rows))  # the first best, as np.argmax
+        coverage = item.coverages[clause]
         base = row[clause] if queries is not None else 0.0
-        score = base + LEXICAL_WEIGHT * coverage + PROXIMITY_WEIGHT * proximity
-        whole = rows[0] + PROXIMITY_WEIGHT * proximity
+        score = base + LEXICAL_WEIGHT * coverage + PROXIMITY_WEIGHT * item.proximity
+        whole = rows[0] + PROXIMITY_WEIGHT * item.proximity
         if queries is None:
             # Without vectors the lexical evidence is all there is; scale it to the same range.
-            score = whole = coverage + PROXIMITY_WEIGHT * proximity
-        scored.append(Scored(sentence, article, start, end, text, score, value, base, clause, whole))
+            score = whole = coverage + PROXIMITY_WEIGHT * item.proximity
+        scored.append(
+            Scored(
+                item.sentence,
+                item.article,
+                item.start,
+                item.end,
+                item.text,
+                score,
+                item.value,
+                base,
+                clause,
+                whole,
+            )
+        )
     return scored
 
 

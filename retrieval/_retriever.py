@@ -35,6 +35,7 @@ from retrieval._compose import (
     outlet_answers,
     rescore_by_value_clause,
     score_sentences,
+    sentence_evidence,
 )
 from retrieval._fusion import cover_outlets
 from retrieval._models import Answer, Context, Filters, OutletSummary, Passage
@@ -223,14 +224,16 @@ class Retriever:
             earlier_topic = _values.question_topic(earlier, _values.question_kind(earlier))
             topic, searched = f"{earlier_topic} {topic}", f"{earlier_topic} {text}"
         r = self.settings.retrieval
-        query, ranked = self._ranked(
+        query, ranked, whole = self._ranked(
             reader, topic, searched, effective, chosen or [], allowed, whole_question=True
         )
         ranked = ranked[: r.answer_passages]
-        query = with_whole_question(query)
         sentences = list(dict.fromkeys(s for pid, _ in ranked for s in reader.passage_sentences(pid)))
         terms = [_term_weights(reader, topic), *(_term_weights(reader, c) for c in query.texts[1:])]
-        scored = score_sentences(reader, sentences, terms, query.clause_vectors, kind)
+        # Read while the worker may still be embedding the question whole.
+        evidence = sentence_evidence(reader, sentences, terms, kind, vectors=query.vector is not None)
+        query = with_whole_question(replace(query, whole_vector=whole.result()))
+        scored = score_sentences(evidence, query.clause_vectors)
         if kind is not None and query.vector is not None and self.embedder is not None:
             scored = rescore_by_value_clause(scored, query.vector, self.embedder.encode)
         if query.vector is None:
@@ -320,21 +323,25 @@ class Retriever:
         allowed: npt.NDArray[np.int64] | None,
         *,
         whole_question: bool = False,
-    ) -> tuple[Query, list[tuple[int, float]]]:
-        """The question as ranking saw it, with its vectors unless in BM25 mode, and the passages
-        ranked. ``text`` is what BM25 searches; ``searched`` (the text with any earlier question's
-        topic) is what is embedded, with its clauses (see :func:`with_vectors`). In hybrid mode BM25
-        runs in a worker thread meanwhile: the two overlap on two cores (1M passages: 18.2 -> 12.5
-        ms p50 for both), and the worker then embeds the parts this thread has not started
-        (:class:`SharedEncoding`) and reads what scoring its proposals needs (:func:`read_ahead`);
-        in dense mode it helps with the parts from the start. ``whole_question`` (for an answer,
-        which is judged against the question embedded whole, see :func:`whole_question_vector`):
-        the worker embeds it too, while this thread searches the vectors."""
+    ) -> tuple[Query, list[tuple[int, float]], Future[npt.NDArray[np.float32] | None]]:
+        """The question as ranking saw it, with its vectors unless in BM25 mode, the passages
+        ranked, and the question embedded whole (see below): a future that may still be under
+        way, of None when not asked for. ``text`` is what BM25 searches; ``searched`` (the text
+        with any earlier question's topic) is what is embedded, with its clauses (see
+        :func:`with_vectors`). In hybrid mode BM25 runs in a worker thread meanwhile: the two
+        overlap on two cores (1M passages: 18.2 -> 12.5 ms p50 for both), and the worker then
+        embeds the parts this thread has not started (:class:`SharedEncoding`) and reads what
+        scoring its proposals needs (:func:`read_ahead`); in dense mode it helps with the parts
+        from the start. ``whole_question`` (for an answer, which is judged against the question
+        embedded whole, see :func:`whole_question_vector`): the worker embeds it too, while this
+        thread searches the vectors and then reads the candidate sentences."""
         r = self.settings.retrieval
         days = mentioned_days(searched)
         query = Query(text, searched, question_clauses(searched), None, None, days, outlets)
+        whole: Future[npt.NDArray[np.float32] | None] = Future()
         if mode is Mode.BM25:
-            return query, rank(reader, query, mode, allowed, r)
+            whole.set_result(None)
+            return query, rank(reader, query, mode, allowed, r), whole
         assert self.embedder is not None
         parts = SharedEncoding(self.embedder, parts_to_embed(query))
         lexical = None
@@ -347,9 +354,10 @@ class Retriever:
             lexical = Proposals(ids, rows)
             first.append((ids, partial(lexical_candidates, reader, query, allowed, r.candidates, share)))
             then.append((rows, partial(read_ahead, reader, query, ids)))
-        whole: Future[npt.NDArray[np.float32] | None] = Future()
         if whole_question:
             then.append((whole, partial(whole_question_vector, query, self.embedder.encode)))
+        else:
+            whole.set_result(None)
         # The parts' vectors are what this thread waits for first, so in a search the worker helps
         # with them before its own reading. An answer waits for the whole question too, right
         # after ranking, so there it helps last: helping first, it embedded the whole question
@@ -357,10 +365,7 @@ class Retriever:
         helping = (Future[None](), parts.help)
         in_background_steps(*first, *((*then, helping) if whole_question else (helping, *then)))
         query = with_vectors(query, parts.vectors())
-        ranked = rank(reader, query, mode, allowed, r, lexical)
-        if whole_question:
-            query = replace(query, whole_vector=whole.result())
-        return query, ranked
+        return query, rank(reader, query, mode, allowed, r, lexical), whole
 
 
 def _check_model(reader: IndexReader, settings: Settings) -> None:
