@@ -10,16 +10,9 @@ import numpy.typing as npt
 import pytest
 
 from config import DenseIndex, Settings
-from index import IndexReader, _dense, build_index
+from index import _dense
 from index._dense import EXACT_SUBSET_SHARE, build_dense_index, chosen_kind, search
-
-
-def _clustered(count: int, dimension: int = 48, seed: int = 0) -> npt.NDArray[np.float16]:
-    """Unit vectors around a few hundred centres, as topics cluster real passages."""
-    rng = np.random.default_rng(seed)
-    centres = rng.standard_normal((200, dimension))
-    vectors = centres[rng.integers(0, 200, count)] + 0.4 * rng.standard_normal((count, dimension))
-    return (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float16)
+from tests.index.vectors import built_as, clustered
 
 
 def _exact(vectors: Any, query: npt.NDArray[np.float32], k: int) -> list[int]:
@@ -37,9 +30,9 @@ def test_auto_is_exact_below_the_threshold_and_hnsw_from_it() -> None:
     ("kind", "recall"), [(DenseIndex.EXACT, 1.0), (DenseIndex.HNSW, 0.95), (DenseIndex.COMPACT, 0.9)]
 )
 def test_each_kind_finds_the_nearest_passages(kind: DenseIndex, recall: float) -> None:
-    vectors = _clustered(5000)
+    vectors = clustered(5000)
     index = build_dense_index(vectors, kind)
-    queries = np.asarray(_clustered(50, seed=1), dtype=np.float32)
+    queries = np.asarray(clustered(50, seed=1), dtype=np.float32)
     found = 0
     for query in queries:
         ids, _ = search(index, query, 10, None, ef_search=128)
@@ -50,7 +43,7 @@ def test_each_kind_finds_the_nearest_passages(kind: DenseIndex, recall: float) -
 @pytest.mark.parametrize("kind", [DenseIndex.EXACT, DenseIndex.HNSW])
 @pytest.mark.parametrize("share", [0.01, EXACT_SUBSET_SHARE, 0.4])
 def test_search_within_a_subset_stays_in_it(kind: DenseIndex, share: float) -> None:
-    vectors = _clustered(5000, dimension=16)
+    vectors = clustered(5000, dimension=16)
     index = build_dense_index(vectors, kind)
     size = int(share * vectors.shape[0])
     allowed = np.sort(np.random.default_rng(2).choice(vectors.shape[0], size, replace=False)).astype(np.int64)
@@ -68,11 +61,11 @@ def test_a_filtered_graph_search_finds_the_subsets_nearest(monkeypatch: pytest.M
     # FAISS filters HNSW's results, not its walk; without widening the walk by the subset's share,
     # a 5% subset kept a fraction of its true nearest neighbours.
     monkeypatch.setattr(_dense, "EXACT_SUBSET_SHARE", 0)
-    vectors = _clustered(20_000)
+    vectors = clustered(20_000)
     index = build_dense_index(vectors, DenseIndex.HNSW)
     rng = np.random.default_rng(4)
     found = expected = 0
-    for query in np.asarray(_clustered(30, seed=5), dtype=np.float32):
+    for query in np.asarray(clustered(30, seed=5), dtype=np.float32):
         allowed = np.sort(rng.choice(vectors.shape[0], 1000, replace=False)).astype(np.int64)
         ids, _ = search(index, query, 10, allowed, ef_search=128)
         exact = {int(allowed[i]) for i in _exact(vectors[allowed], query, 10)}
@@ -84,11 +77,7 @@ def test_a_filtered_graph_search_finds_the_subsets_nearest(monkeypatch: pytest.M
 def test_the_build_records_and_serves_the_chosen_kind(
     tmp_path: Path, settings: Settings, embedder: Any
 ) -> None:
-    compact = settings.model_copy(
-        update={"index": settings.index.model_copy(update={"dense_index": DenseIndex.COMPACT})}
-    )
-    build_index(compact, index_dir=tmp_path, embedder=embedder)
-    reader = IndexReader.open(tmp_path)
+    reader = built_as(DenseIndex.COMPACT, tmp_path, settings, embedder)
     assert reader.manifest["dense_index"] == "compact"
     assert hasattr(reader.dense_index, "hnsw")
     passage = reader.passage_rows(np.array([3], dtype=np.int64))[0]
@@ -97,14 +86,14 @@ def test_the_build_records_and_serves_the_chosen_kind(
 
 
 def test_stored_vectors_widen_to_the_same_float32_values() -> None:
-    half = _clustered(300, dimension=384)
+    half = clustered(300, dimension=384)
     np.testing.assert_array_equal(_dense.as_float32(half), half.astype(np.float32))
     assert _dense.as_float32(half[:0]).shape == (0, 384)
 
 
 @pytest.mark.parametrize("kind", [DenseIndex.EXACT, DenseIndex.HNSW, DenseIndex.COMPACT])
 def test_chosen_passages_are_rescored_as_the_index_scores_them(kind: DenseIndex) -> None:
-    vectors = _clustered(2000, dimension=16)
+    vectors = clustered(2000, dimension=16)
     index = build_dense_index(vectors, kind)
     chosen = np.arange(0, 2000, 3, dtype=np.int64)
     query = np.asarray(vectors[9], dtype=np.float32)

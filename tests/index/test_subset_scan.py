@@ -10,20 +10,13 @@ import numpy.typing as npt
 import pytest
 
 from config import DenseIndex, Settings
-from index import IndexReader, _dense, _subset_scan, build_index
+from index import IndexReader, _dense, _subset_scan
 from index._dense import build_dense_index
 from index._errors import IndexCorruptError
 from index._subset_scan import SubsetScan, write_subset_codes
+from tests.index.vectors import built_as, clustered
 
 _OUTLETS = 6
-
-
-def _clustered(count: int, dimension: int, seed: int = 0) -> npt.NDArray[np.float16]:
-    """Unit vectors around a few hundred centres, as topics cluster real passages."""
-    rng = np.random.default_rng(seed)
-    centres = rng.standard_normal((200, dimension))
-    vectors = centres[rng.integers(0, 200, count)] + 0.4 * rng.standard_normal((count, dimension))
-    return (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float16)
 
 
 def _outlets(count: int) -> npt.NDArray[np.uint8]:
@@ -55,7 +48,7 @@ def _exact(vectors: Any, query: npt.NDArray[np.float32], allowed: npt.NDArray[np
 
 
 def test_the_copy_is_grouped_by_outlet_and_holds_every_passage(tmp_path: Path) -> None:
-    vectors = _clustered(3000, 48)
+    vectors = clustered(3000, 48)
     outlet = _outlets(3000)
     scan = _scan(tmp_path, vectors, outlet)
     assert sorted(scan.passage_of.tolist()) == list(range(3000))
@@ -71,12 +64,12 @@ def test_an_outlets_nearest_passages_are_found_through_the_copy(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rescored: int
 ) -> None:
     monkeypatch.setattr(_subset_scan, "RESCORED", rescored)
-    vectors = _clustered(6000, 48)
+    vectors = clustered(6000, 48)
     outlet = _outlets(6000)
     scan = _scan(tmp_path, vectors, outlet)
     index = build_dense_index(vectors, DenseIndex.HNSW)
     found = 0
-    queries = np.asarray(_clustered(40, 48, seed=1), dtype=np.float32)
+    queries = np.asarray(clustered(40, 48, seed=1), dtype=np.float32)
     for i, query in enumerate(queries):
         allowed = np.flatnonzero(np.isin(outlet, [i % _OUTLETS, (i + 1) % _OUTLETS])).astype(np.int64)
         ids = _nearest(scan, index, query, allowed, outlet)
@@ -87,7 +80,7 @@ def test_an_outlets_nearest_passages_are_found_through_the_copy(
 
 
 def test_a_subset_thinly_spread_over_the_outlets_is_left_to_faiss(tmp_path: Path) -> None:
-    vectors = _clustered(3000, 48)
+    vectors = clustered(3000, 48)
     outlet = _outlets(3000)
     scan = _scan(tmp_path, vectors, outlet)
     index = build_dense_index(vectors, DenseIndex.HNSW)
@@ -101,11 +94,7 @@ def test_a_subset_thinly_spread_over_the_outlets_is_left_to_faiss(tmp_path: Path
 def test_an_hnsw_build_serves_an_outlets_passages_through_the_copy(
     tmp_path: Path, settings: Settings, embedder: Any
 ) -> None:
-    hnsw = settings.model_copy(
-        update={"index": settings.index.model_copy(update={"dense_index": DenseIndex.HNSW})}
-    )
-    build_index(hnsw, index_dir=tmp_path, embedder=embedder)
-    reader = IndexReader.open(tmp_path)
+    reader = built_as(DenseIndex.HNSW, tmp_path, settings, embedder)
     assert reader.subset_scan is not None
     assert _subset_scan.SUBSET_CODES in reader.manifest["files"]
     query = reader.passage_rows(np.array([2], dtype=np.int64))[0]
@@ -126,12 +115,12 @@ def test_an_exact_index_has_no_copy(seed_index: Path) -> None:
 
 
 def test_a_copy_that_does_not_match_the_index_is_refused(tmp_path: Path) -> None:
-    write_subset_codes(tmp_path, _clustered(300, 48))
+    write_subset_codes(tmp_path, clustered(300, 48))
     order = np.arange(299, dtype=np.int64)
     with pytest.raises(IndexCorruptError, match="does not match the index's 299 passages"):
         SubsetScan.load(tmp_path, order, np.array([0, 299], dtype=np.int64))
 
 
 def test_a_single_vector_has_no_copy(tmp_path: Path) -> None:
-    write_subset_codes(tmp_path, _clustered(1, 48))
+    write_subset_codes(tmp_path, clustered(1, 48))
     assert SubsetScan.load(tmp_path, np.zeros(1, dtype=np.int64), np.array([0, 1], dtype=np.int64)) is None
