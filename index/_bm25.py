@@ -147,8 +147,8 @@ class Bm25Tokenizer:
 
     @classmethod
     def from_settings(cls, data: dict[str, Any]) -> Bm25Tokenizer:
-        """The tokenizer an index was built with; indexes from before folding lack the key and
-        were built without it."""
+        """The tokenizer ``BM25Settings`` (dumped) or an index's manifest describes; indexes from
+        before folding lack the key and were built without it."""
         stemmer = data.get("stemmer")
         return cls(
             stemmer=None if stemmer in (None, "none") else str(stemmer),

@@ -129,11 +129,7 @@ def build_index(
             reused_ids = write_vectors(building, chunked, embedder, kind, reusable, progress)
             if reused_ids:
                 log(f"reused the vectors of {len(reused_ids)} unchanged article(s)")
-        tokenizer = Bm25Tokenizer(
-            stemmer=None if settings.bm25.stemmer == "none" else settings.bm25.stemmer,
-            stopwords=settings.bm25.stopwords,
-            fold_accents=settings.bm25.fold_accents,
-        )
+        tokenizer = Bm25Tokenizer.from_settings(settings.bm25.model_dump())
         bm25 = _write_bm25(building, chunked, tokenizer, settings)
         dates = sorted(a.info.published for a in articles if a.info.published)
         removed = sorted(set(previous.doc_ids) - {a.info.doc_id for a in articles}) if previous else []
