@@ -79,10 +79,10 @@ def search(
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
     params: Any
     scanned = allowed is not None and len(allowed) <= EXACT_SUBSET_SHARE * index.ntotal
-    if scanned and hasattr(index, "hnsw"):
-        # The graph's flat storage: the same vectors as the graph holds (float16, or 8-bit when
-        # compact), compared one by one. numpy converting the float16 file's rows took 10x as long.
-        index = faiss.downcast_index(index.storage)
+    if scanned:
+        # A small subset is scanned in the graph's own flat storage, vector by vector: numpy
+        # converting the float16 file's rows took 10x as long.
+        index = _stored(index)
     if hasattr(index, "hnsw"):
         params = faiss.SearchParametersHNSW()  # type: ignore[attr-defined]  # absent from faiss's stubs
         params.efSearch = _filtered_ef(max(ef_search, k), index.ntotal, allowed)
@@ -112,7 +112,7 @@ def rescored(
 
     if not passages.shape[0]:
         return passages, np.zeros(0, dtype=np.float32)
-    storage = faiss.downcast_index(index.storage) if hasattr(index, "hnsw") else index
+    storage = _stored(index)
     if isinstance(storage, faiss.IndexScalarQuantizer) and storage.sq.qtype == faiss.ScalarQuantizer.QT_fp16:
         # Its float16 rows viewed in place: reconstruct_batch decodes them one call at a time,
         # 2.4 ms for 1000 where this takes a fraction of one.
@@ -124,6 +124,14 @@ def rescored(
     scores = vectors @ query.astype(np.float32)
     order = np.lexsort((passages, -scores))[:k]
     return passages[order], scores[order].astype(np.float32)
+
+
+def _stored(index: Any) -> Any:
+    """The flat index of the vectors ``index`` searches: an HNSW graph's storage (float16, or 8-bit
+    when compact), or ``index`` itself when it is flat."""
+    import faiss
+
+    return faiss.downcast_index(index.storage) if hasattr(index, "hnsw") else index
 
 
 def as_float32(rows: npt.NDArray[np.float16]) -> npt.NDArray[np.float32]:
