@@ -8,7 +8,7 @@ import json
 import os
 from collections.abc import Sequence
 from dataclasses import replace
-from functools import cached_property, lru_cache
+from functools import cached_property, lru_cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +45,12 @@ class IndexReader:
         # the pages around it, all kept: 131 of its 144 MB resident after 200 answers at 1M passages.
         self.sentences = self._rows("sentences.npy")
         self._texts = self._open_texts()
-        self._article_text = lru_cache(maxsize=_TEXT_CACHE)(self._decode_article)
+        # A function of the open file, not a bound method: the reader must hold no reference cycle,
+        # so that it is freed as soon as a newer version replaces it, even with the cyclic collector
+        # told to skip it (``gc.freeze``, as the bot does).
+        self._article_text = lru_cache(maxsize=_TEXT_CACHE)(
+            partial(_decode_article, self._texts, self.article_offsets, self.path / "texts.bin")
+        )
         self._check_shapes()
 
     @classmethod
@@ -355,18 +360,6 @@ class IndexReader:
         # Read with pread, not mapped, for the reason _rows gives: mapped pages stay resident.
         return (self.path / "texts.bin").open("rb", buffering=0)
 
-    def _decode_article(self, article: int) -> str:
-        start, end = (int(x) for x in self.article_offsets[article])
-        data = os.pread(self._texts.fileno(), end - start, start)
-        try:
-            if len(data) != end - start:
-                raise IndexCorruptError(f"{self.path / 'texts.bin'}: ends inside article {article}; rebuild")
-            return data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise IndexCorruptError(
-                f"{self.path / 'texts.bin'}: not UTF-8 at article {article}; rebuild"
-            ) from exc
-
     def _check_shapes(self) -> None:
         counts = self.manifest["counts"]
         expected = {
@@ -380,3 +373,14 @@ class IndexReader:
                 raise IndexCorruptError(
                     f"{self.path / name}: {found} rows where the manifest says {wanted}; rebuild"
                 )
+
+
+def _decode_article(texts: Any, offsets: npt.NDArray[np.int64], path: Path, article: int) -> str:
+    start, end = (int(x) for x in offsets[article])
+    data = os.pread(texts.fileno(), end - start, start)
+    try:
+        if len(data) != end - start:
+            raise IndexCorruptError(f"{path}: ends inside article {article}; rebuild")
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise IndexCorruptError(f"{path}: not UTF-8 at article {article}; rebuild") from exc
