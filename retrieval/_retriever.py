@@ -38,6 +38,7 @@ from retrieval._compose import (
     sentence_evidence,
 )
 from retrieval._fusion import cover_outlets
+from retrieval._memory import freeze_loaded
 from retrieval._models import Answer, Context, Filters, OutletSummary, Passage
 from retrieval._question import clean_question, mentioned_days, named_outlets, question_dates
 from retrieval._ranking import (
@@ -73,6 +74,7 @@ class Retriever:
         index_dir: Path | None = None,
         model_problem: str | None = None,
         log: Callable[[str], None] = _log.warning,
+        gc_freeze: bool = False,
     ) -> None:
         self._reader = reader
         self.settings = settings
@@ -80,6 +82,7 @@ class Retriever:
         self.index_dir = index_dir
         self.model_problem = model_problem
         self._log = log
+        self.gc_freeze = gc_freeze
 
     @classmethod
     def load(
@@ -89,10 +92,15 @@ class Retriever:
         settings: Settings | None = None,
         progress: bool = False,
         log: Callable[[str], None] = _log.info,
+        gc_freeze: bool = False,
     ) -> Retriever:
         """Open ``index_dir`` (None: the configured index, built from the configured or bundled corpus
         when it does not exist yet). The embedding model is loaded by :meth:`warm_up` or by the first
-        question that needs it, so BM25-only use never imports torch."""
+        question that needs it, so BM25-only use never imports torch.
+
+        ``gc_freeze``, for a long-running service: :meth:`warm_up` and each switch to a new version end
+        by hiding every object then alive from the cyclic garbage collector (``gc.freeze``), whose
+        full passes would otherwise walk the whole loaded index in the middle of an answer."""
         settings = settings or load_settings()
         directory = Path(index_dir).expanduser() if index_dir is not None else settings.index.dir
         model = embedder_for(settings.model)
@@ -119,7 +127,15 @@ class Retriever:
             )
             reader = IndexReader.open(directory, verify_checksums=settings.index.verify_checksums)
         _check_model(reader, settings)
-        return cls(reader, settings, embedder, index_dir=directory, model_problem=problem, log=log)
+        return cls(
+            reader,
+            settings,
+            embedder,
+            index_dir=directory,
+            model_problem=problem,
+            log=log,
+            gc_freeze=gc_freeze,
+        )
 
     @property
     def reader(self) -> IndexReader:
@@ -129,6 +145,8 @@ class Retriever:
         """Load what the first question would otherwise wait for: the model and the value parsers."""
         self._dense_ready(self._reader)
         _values.warm_up()
+        if self.gc_freeze:
+            freeze_loaded()
 
     def _dense_ready(self, reader: IndexReader) -> bool:
         """Whether dense retrieval can run; loads the model the first time it is needed."""
@@ -159,6 +177,8 @@ class Retriever:
             )
             return False
         self._reader = reader
+        if self.gc_freeze:
+            freeze_loaded()
         return True
 
     # --- search ---------------------------------------------------------------------------------

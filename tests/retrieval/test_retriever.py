@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import shutil
+import weakref
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from config import QuotedeskError, Settings
+from config import DenseIndex, QuotedeskError, Settings
 from index import IndexNotFoundError, build_index
 from retrieval import QuestionError, Retriever
+from tests.index.vectors import built_as
 
 QUOTE_KEYS = {"text", "doc_id", "title", "published", "url", "start", "end", "score"}
 
@@ -107,6 +111,13 @@ def test_model_failure_falls_back_to_bm25(tmp_path: Path, settings: Settings) ->
     assert auto.ask("How long did the talks last?").mode == "bm25"
 
 
+def _publish_zebra_census(source: Path, directory: Path, settings: Settings, embedder: Any) -> None:
+    """A new version of ``directory`` built from one article, which no seed answers."""
+    source.mkdir()
+    (source / "n.txt").write_text("Zebra census\nThe zebra census counted 412 zebras.\n", encoding="utf-8")
+    build_index(settings, sources=[source], index_dir=directory, embedder=embedder)
+
+
 def test_running_retriever_switches_to_a_rebuilt_index(
     tmp_path: Path, settings: Settings, seed_index: Path
 ) -> None:
@@ -114,16 +125,37 @@ def test_running_retriever_switches_to_a_rebuilt_index(
     shutil.copytree(seed_index, directory)
     live = Retriever.load(directory, settings=settings)
     before = live.reader.version
-    source = tmp_path / "src"
-    source.mkdir()
-    (source / "n.txt").write_text("Zebra census\nThe zebra census counted 412 zebras.\n", encoding="utf-8")
-    build_index(settings, sources=[source], index_dir=directory, embedder=live.embedder)
+    _publish_zebra_census(tmp_path / "src", directory, settings, live.embedder)
     assert live.ask("How many zebras were counted?").answered
     assert live.reader.version != before
     # A broken new version is refused; the last good one keeps serving.
     good = live.reader.version
     (directory / "CURRENT").write_text("v-broken\n", encoding="utf-8")
     assert live.refresh() is False and live.reader.version == good
+
+
+@pytest.mark.parametrize("kind", [DenseIndex.EXACT, DenseIndex.HNSW])
+def test_a_replaced_version_is_freed_though_the_collector_skips_it(
+    kind: DenseIndex, tmp_path: Path, settings: Settings, embedder: Any
+) -> None:
+    """With ``gc_freeze`` (the bot's setting) only reference counting can free an old version: a
+    reference cycle anywhere in what a reader holds would keep every replaced version alive."""
+    directory = tmp_path / "live"
+    built_as(kind, directory, settings, embedder)
+    live = Retriever.load(directory, settings=settings, gc_freeze=True)
+    try:
+        live.warm_up()
+        assert gc.get_freeze_count() > 0
+        outlet = live.reader.outlets[0]
+        assert live.ask("How long did the talks last?").answered
+        assert live.ask("How long did the talks last?", outlets=[outlet]).answered
+        assert live.search("Ciragan Palace", mode="bm25")
+        old = weakref.ref(live.reader)
+        _publish_zebra_census(tmp_path / "src", directory, settings, embedder)
+        assert live.ask("How many zebras were counted?").answered
+        assert old() is None
+    finally:
+        gc.unfreeze()
 
 
 def test_bm25_finds_a_name_spelled_with_or_without_accents(tmp_path: Path, settings: Settings) -> None:
