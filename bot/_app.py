@@ -98,7 +98,7 @@ def run_bot(settings: Settings, *, log: Any = _log.info) -> None:
             "webhook mode needs QUOTEDESK_TELEGRAM_WEBHOOK_URL, the public URL Telegram posts to"
         )
     protect_logs(token)
-    retriever = Retriever.load(settings=settings, progress=True, log=log)
+    retriever = Retriever.load(settings=settings, progress=True, log=log, gc_freeze=True)
     retriever.warm_up()
     app = build_application(settings, retriever)
     log(f"serving index {retriever.reader.version} ({telegram.mode.value})")
