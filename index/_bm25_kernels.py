@@ -12,6 +12,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+# Passages scored at once by add_terms: their float64 scores (512 KB) and length codes (128 KB) fit
+# in one core's 1 MB L2 cache on this machine's EPYC.
+SCORE_BLOCK = 1 << 16
+
 
 @njit(inline="always")
 def _contribution(weight, tf, norm, k1):  # type: ignore[no-untyped-def]
@@ -23,12 +27,23 @@ def _contribution(weight, tf, norm, k1):  # type: ignore[no-untyped-def]
 @njit(cache=True, nogil=True)
 def add_terms(scores, indptr, docs, tfs, codes, norms, terms, weights, k1):  # type: ignore[no-untyped-def]
     """Add each term's contribution to ``scores`` (one per passage) for every passage it occurs in;
-    passage ``d``'s length normalisation is ``norms[codes[d]]``."""
+    passage ``d``'s length normalisation is ``norms[codes[d]]``.
+
+    Passages are taken :data:`SCORE_BLOCK` at a time, every term's postings within the block
+    before the next, so the block's scores and codes stay in the core's own cache. Term by term
+    over all passages, each term swept 8 MB of scores at 1M passages through the cache the two
+    cores share. A passage's terms are still added in the order of ``terms``: the same floats."""
+    cursors = np.empty(terms.shape[0], dtype=np.int64)
     for j in range(terms.shape[0]):
-        term, weight = terms[j], weights[j]
-        for i in range(indptr[term], indptr[term + 1]):
-            doc = docs[i]
-            scores[doc] += _contribution(weight, tfs[i], norms[codes[doc]], k1)
+        cursors[j] = indptr[terms[j]]
+    for stop in range(SCORE_BLOCK, scores.shape[0] + SCORE_BLOCK, SCORE_BLOCK):
+        for j in range(terms.shape[0]):
+            weight, i, end = weights[j], cursors[j], indptr[terms[j] + 1]
+            while i < end and docs[i] < stop:
+                doc = docs[i]
+                scores[doc] += _contribution(weight, tfs[i], norms[codes[doc]], k1)
+                i += 1
+            cursors[j] = i
 
 
 @njit(cache=True, nogil=True)
