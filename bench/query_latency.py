@@ -1,9 +1,12 @@
 """Warm ``Retriever.search`` and ``Retriever.ask`` latency per mode: p50/p95/p99, one caller and 8.
 
-    python bench/query_latency.py --index DIR --queries MultiHopRAG.json [--questions 200] [--json FILE]
+    python bench/query_latency.py --index DIR --queries MultiHopRAG.json [--questions 200] \
+        [--no-gc-freeze] [--json FILE]
 
 Questions are MultiHop-RAG's, in file order (null ones included, as users ask those too). Every
 row is measured in the same run; compare rows as ratios, not against another machine's figures.
+The index is loaded as the bot loads it, frozen out of the cyclic garbage collector's full passes
+(``gc_freeze``); ``--no-gc-freeze`` measures a library caller that leaves it in (before round 16).
 """
 
 from __future__ import annotations
@@ -55,11 +58,12 @@ def main() -> None:
     parser.add_argument("--queries", type=Path, required=True)
     parser.add_argument("--questions", type=int, default=200)
     parser.add_argument("--modes", default="bm25,dense,hybrid")
+    parser.add_argument("--gc-freeze", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     questions = [q["query"] for q in json.loads(args.queries.read_text(encoding="utf-8"))][: args.questions]
     before = resident_mb()
-    retriever = Retriever.load(args.index)
+    retriever = Retriever.load(args.index, gc_freeze=args.gc_freeze)
     retriever.warm_up()
     loaded = resident_mb()
     rows: dict[str, dict[str, Any]] = {}
@@ -94,7 +98,10 @@ def main() -> None:
         )
     if args.json:
         args.json.write_text(
-            json.dumps({"passages": passages, "resident_mb": memory, "rows": rows}, indent=2),
+            json.dumps(
+                {"passages": passages, "gc_freeze": args.gc_freeze, "resident_mb": memory, "rows": rows},
+                indent=2,
+            ),
             encoding="utf-8",
         )
 
