@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-# Passages scored at once by add_terms: their float64 scores (512 KB) and length codes (128 KB) fit
+# Passages scored at once by add_terms_within: their float64 scores (512 KB) and length codes (128 KB) fit
 # in one core's 1 MB L2 cache on this machine's EPYC.
 SCORE_BLOCK = 1 << 16
 
@@ -27,7 +27,16 @@ def _contribution(weight, tf, norm, k1):  # type: ignore[no-untyped-def]
 @njit(cache=True, nogil=True)
 def add_terms(scores, indptr, docs, tfs, codes, norms, terms, weights, k1):  # type: ignore[no-untyped-def]
     """Add each term's contribution to ``scores`` (one per passage) for every passage it occurs in;
-    passage ``d``'s length normalisation is ``norms[codes[d]]``.
+    passage ``d``'s length normalisation is ``norms[codes[d]]``."""
+    whole = np.array([0, scores.shape[0]], dtype=np.int64)
+    add_terms_within(scores, 0, whole[:1], whole[1:], indptr, docs, tfs, codes, norms, terms, weights, k1)
+
+
+@njit(cache=True, nogil=True)
+def add_terms_within(scores, offset, starts, stops, indptr, docs, tfs, codes, norms, terms, weights, k1):  # type: ignore[no-untyped-def]
+    """:func:`add_terms` for the passages in ``starts[r] <= d < stops[r]`` only (ascending, disjoint
+    runs), passage ``d``'s score at ``scores[d - offset]``: a few runs need an array only as long
+    as they span. Each term's postings are entered by galloping to the run.
 
     Passages are taken :data:`SCORE_BLOCK` at a time, every term's postings within the block
     before the next, so the block's scores and codes stay in the core's own cache. Term by term
@@ -36,14 +45,38 @@ def add_terms(scores, indptr, docs, tfs, codes, norms, terms, weights, k1):  # t
     cursors = np.empty(terms.shape[0], dtype=np.int64)
     for j in range(terms.shape[0]):
         cursors[j] = indptr[terms[j]]
-    for stop in range(SCORE_BLOCK, scores.shape[0] + SCORE_BLOCK, SCORE_BLOCK):
-        for j in range(terms.shape[0]):
-            weight, i, end = weights[j], cursors[j], indptr[terms[j] + 1]
-            while i < end and docs[i] < stop:
-                doc = docs[i]
-                scores[doc] += _contribution(weight, tfs[i], norms[codes[doc]], k1)
-                i += 1
-            cursors[j] = i
+    for r in range(starts.shape[0]):
+        for start in range(starts[r], stops[r], SCORE_BLOCK):
+            stop = min(start + SCORE_BLOCK, stops[r])
+            for j in range(terms.shape[0]):
+                weight, end = weights[j], indptr[terms[j] + 1]
+                i = _gallop(docs, start, cursors[j], end)
+                while i < end and docs[i] < stop:
+                    doc = docs[i]
+                    scores[doc - offset] += _contribution(weight, tfs[i], norms[codes[doc]], k1)
+                    i += 1
+                cursors[j] = i
+
+
+@njit(cache=True, nogil=True)
+def consecutive_runs(among, limit):  # type: ignore[no-untyped-def]
+    """The runs of consecutive numbers in ``among`` (ascending) as starts and stops, or two empty
+    arrays once there are more than ``limit``: a subset of scattered passages stops early."""
+    starts = np.empty(limit, dtype=np.int64)
+    stops = np.empty(limit, dtype=np.int64)
+    if among.shape[0] == 0 or limit < 1:
+        return starts[:0], stops[:0]
+    count = 0
+    starts[0] = among[0]
+    for i in range(1, among.shape[0]):
+        if among[i] != among[i - 1] + 1:
+            stops[count] = among[i - 1] + 1
+            count += 1
+            if count == limit:
+                return starts[:0], stops[:0]
+            starts[count] = among[i]
+    stops[count] = among[among.shape[0] - 1] + 1
+    return starts[: count + 1], stops[: count + 1]
 
 
 @njit(cache=True, nogil=True)

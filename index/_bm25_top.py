@@ -27,6 +27,9 @@ if TYPE_CHECKING:
 # A subset at most this share of the index is scored passage by passage; a larger one is cheaper
 # scored whole and then picked from.
 _SUBSET_SHARE = 0.125
+# A subset in at most this many runs of consecutive passage numbers is scored run by run (an
+# outlet is one run: the build numbers passages outlet by outlet).
+_MAX_RUNS = 64
 # Slack for floating-point rounding in the pruning test, relative to the floor: a passage within it
 # is kept and decided by its exact score.
 _ROUNDING = 1e-9
@@ -47,6 +50,10 @@ def top_k(index: Bm25Index, tokens: Sequence[str], k: int, among: npt.NDArray[np
     terms, weights = index.query_terms(tokens)
     if k <= 0 or not terms.shape[0] or index.size == 0:
         return _empty()
+    if among is not None and (runs := _runs_of([among], index)) is not None:
+        scores, offset = _scored_within(index, terms, weights, runs)
+        reaching = _reaching_kth(scores, among - offset, k)
+        return best(reaching + offset, scores[reaching], k)
     if among is not None and among.shape[0] <= _SUBSET_SHARE * index.size:
         return best(among, index.scores_for(tokens, among), k)
     if not index.compiled or index.upper is None or np.any(weights <= 0):
@@ -99,8 +106,21 @@ def top_k_each(
     """See :meth:`Bm25Index.top_each`."""
     if len(requests) <= 1:
         return [top_k(index, tokens, k, among) for k, among in requests]
+    terms, weights = index.query_terms(tokens)
+    subsets = [among for _, among in requests if among is not None]
+    # With a request over every passage (a search naming an outlet), scoring every passage once
+    # beat pruning that request on its own beside the outlets' runs (1M passages: 4.5 against 5.1
+    # ms p50 for a search's proposals).
+    runs = _runs_of(subsets, index) if len(subsets) == len(requests) else None
+    if runs is not None:
+        scores, offset = _scored_within(index, terms, weights, runs)
+        results = []
+        for k, among in requests:
+            assert among is not None
+            reaching = _reaching_kth(scores, among - offset, k)
+            results.append(best(reaching + offset, scores[reaching], k))
+        return results
     scores = index.scores(tokens)
-    terms, _ = index.query_terms(tokens)
     results = []
     for k, among in requests:
         if among is None:
@@ -109,6 +129,72 @@ def top_k_each(
             among = _reaching_kth(scores, among, k)
         results.append(best(among, scores[among], k))
     return results
+
+
+def _runs_of(
+    subsets: list[npt.NDArray[np.int64]], index: Bm25Index
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]] | None:
+    """The runs of consecutive passage numbers that cover ``subsets`` (each ascending), as starts
+    and stops, if they are at most :data:`_MAX_RUNS` and the index is compiled for; else None.
+    The build numbers passages outlet by outlet, so an outlet is one run, and scoring each term's
+    postings within it reads the outlet's share of them. 1M passages, an answer's proposals (p50 /
+    p95): one outlet named 2.2 / 11.3 -> 1.2 / 3.8 ms, where pruning walked the postings of every
+    passage behind a mask; two named 7.2 / 11.9 -> 4.2 / 7.7, where every passage was scored."""
+    if not index.compiled or not subsets:
+        return None
+    from index._bm25_kernels import consecutive_runs
+
+    starts: list[npt.NDArray[np.int64]] = []
+    stops: list[npt.NDArray[np.int64]] = []
+    for among in subsets:
+        if among.shape[0] == 0:
+            continue
+        first, last = consecutive_runs(np.ascontiguousarray(among, dtype=np.int64), _MAX_RUNS)
+        if first.shape[0] == 0:
+            return None
+        starts.append(first)
+        stops.append(last)
+    if not starts:
+        return None
+    order = np.argsort(np.concatenate(starts), kind="stable")
+    first, last = np.concatenate(starts)[order], np.concatenate(stops)[order]
+    # Merge overlapping or touching runs: the kernel wants them disjoint and ascending.
+    reach = np.maximum.accumulate(last)
+    new = np.concatenate(([True], first[1:] > reach[:-1]))
+    merged_starts = first[new]
+    merged_stops = np.maximum.reduceat(last, np.flatnonzero(new))
+    if merged_starts.shape[0] > _MAX_RUNS:
+        return None
+    return merged_starts.astype(np.int64), merged_stops.astype(np.int64)
+
+
+def _scored_within(
+    index: Bm25Index,
+    terms: npt.NDArray[np.int64],
+    weights: npt.NDArray[np.float64],
+    runs: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]],
+) -> tuple[npt.NDArray[np.float64], int]:
+    """:meth:`Bm25Index.scores` of the passages in ``runs`` (the others between them left 0) and
+    the first passage's number: passage ``d``'s score is at ``d - offset``. The same floats."""
+    from index._bm25_kernels import add_terms_within
+
+    starts, stops = runs
+    offset = int(starts[0])
+    scores = np.zeros(int(stops[-1]) - offset, dtype=np.float64)
+    add_terms_within(
+        scores,
+        offset,
+        starts,
+        stops,
+        index.indptr,
+        index.docs,
+        index.tfs,
+        *index.norms,
+        terms,
+        weights,
+        index.k1,
+    )
+    return scores, offset
 
 
 def _reaching_kth(

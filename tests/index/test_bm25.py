@@ -12,7 +12,7 @@ from rank_bm25 import BM25Okapi
 from index import Bm25Tokenizer, build_bm25
 from index import _bm25 as bm25_module
 from index._bm25 import Bm25Index
-from index._bm25_top import _pruned_candidates
+from index._bm25_top import _MAX_RUNS, _pruned_candidates, _runs_of
 
 _COMPILED_ALWAYS = 0
 _COMPILED_NEVER = 1 << 62
@@ -128,6 +128,12 @@ def _exhaustive_top(index: Bm25Index, query: list[str], k: int) -> list[int]:
     return [int(i) for i in order[:k] if scores[i] > 0]
 
 
+def _best_among(scores: np.ndarray, k: int, among: np.ndarray | None) -> list[int]:
+    """The ``k`` best of ``among`` (None: every passage) with a positive score, from full scores."""
+    among = np.arange(scores.shape[0]) if among is None else among
+    return sorted((int(i) for i in among if scores[i] > 0), key=lambda i: (-scores[i], i))[:k]
+
+
 def test_upper_bounds_are_each_terms_largest_contribution() -> None:
     _, corpus = _zipf_corpus(random.Random(3), 400)
     index = build_bm25(corpus, k1=1.5, b=0.75, epsilon=0.25)
@@ -182,6 +188,41 @@ def test_top_each_is_top_for_each_request() -> None:
                 expected_ids, expected_scores = index.top(query, k, among)
                 assert list(ids) == list(expected_ids)
                 np.testing.assert_array_equal(scores, expected_scores)
+
+
+def test_subsets_in_runs_of_passage_numbers_are_scored_within_them(loops: str) -> None:
+    """An outlet's passages are one run of numbers (the build numbers them outlet by outlet): its
+    top k comes from its own postings alone, with the same floats as scoring every passage."""
+    rng = random.Random(19)
+    vocabulary, corpus = _zipf_corpus(rng, 3000)
+    index = build_bm25(corpus, k1=1.5, b=0.75, epsilon=0.25)
+
+    def runs(*bounds: tuple[int, int]) -> np.ndarray:
+        return np.concatenate([np.arange(a, b) for a, b in bounds]).astype(np.int64)
+
+    outlet, other = runs((700, 1150)), runs((1150, 1400))
+    spread = runs(*[(i * 40, i * 40 + 7) for i in range(_MAX_RUNS + 5)])  # too many runs: as before
+    for _ in range(40):
+        query = [rng.choice(vocabulary[: rng.choice([20, 300])]) for _ in range(rng.randint(1, 10))]
+        every = index.scores(query)
+        requests = [
+            (100, np.union1d(outlet, other)),
+            (50, outlet),
+            (50, other),
+            (10, runs((0, 3), (2990, 3000))),
+            (5, spread),
+        ]
+        for k, among in requests:
+            ids, scores = index.top(query, k, among)
+            assert list(ids) == _best_among(every, k, among)
+            np.testing.assert_array_equal(scores, every[ids])
+        # All in runs, or beside a request over every passage (a search naming an outlet).
+        for each in (requests[:3], [(100, None), *requests[1:3]]):
+            for (ids, scores), (k, among) in zip(index.top_each(query, each), each, strict=True):
+                assert list(ids) == _best_among(every, k, among)
+                np.testing.assert_array_equal(scores, every[ids])
+    assert (_runs_of([outlet, other], index) is not None) == (loops == "compiled")
+    assert _runs_of([spread], index) is None
 
 
 def test_pruning_skips_the_common_words_postings() -> None:
