@@ -110,6 +110,10 @@ def build_index(
         "tokenizer": counter.name,
     }
     articles = _with_duplicates([_clean(r, chunking) for r in raw], settings.index.duplicate_containment)
+    # Numbered outlet by outlet (stable: each outlet's articles in source order), so an outlet's
+    # passages are one run of passage numbers, which BM25 scores through each term's postings in
+    # that range alone (see index._bm25_top).
+    articles.sort(key=lambda article: article.info.outlet)
     chunked = [
         _chunk(a, counter, settings.chunk.max_tokens, settings.chunk.overlap_sentences) for a in articles
     ]

@@ -250,6 +250,26 @@ def test_passages_where_and_passage_outlets_agree_with_the_articles(seed_index: 
         assert got.dtype == np.int64 and got.tolist() == expected, (outlets, since, until)
 
 
+def test_each_outlets_passages_are_one_run_of_passage_numbers(tmp_path: Path, settings: Settings) -> None:
+    """The build numbers articles outlet by outlet, keeping the sources' order within each, so
+    BM25 can score an outlet through its own range of each term's postings."""
+    source = tmp_path / "src"
+    source.mkdir()
+    for i, outlet in enumerate(["Kyiv Post", "Anadolu", "Kyiv Post", "TASS", "Anadolu", "Kyiv Post"]):
+        sentences = " ".join(f"Report {i} on the talks, sentence {j}." for j in range(60))
+        (source / f"a{i}.txt").write_text(
+            f"---\noutlet: {outlet}\n---\nTalks report {i}\n{sentences}\n", encoding="utf-8"
+        )
+    build_index(settings, sources=[source], index_dir=tmp_path / "idx", embedder=None, model_problem="test")
+    reader = IndexReader.open(tmp_path / "idx")
+    assert [a.outlet for a in reader.articles] == sorted(a.outlet for a in reader.articles)
+    kyiv = [a.title for a in reader.articles if a.outlet == "Kyiv Post"]
+    assert kyiv == ["Talks report 0", "Talks report 2", "Talks report 5"]
+    for outlet in reader.outlets:
+        passages = reader.outlet_passages(outlet)
+        assert passages.shape[0] >= 3 and np.all(np.diff(passages) == 1), outlet
+
+
 def test_sentence_spans_and_article_ranges_are_the_stored_tables_read_not_mapped(seed_index: Path) -> None:
     reader = IndexReader.open(seed_index)
     table = np.load(reader.path / "sentences.npy")
