@@ -149,11 +149,11 @@ def _runs_of(
     for among in subsets:
         if among.shape[0] == 0:
             continue
-        first, last = consecutive_runs(np.ascontiguousarray(among, dtype=np.int64), _MAX_RUNS)
-        if first.shape[0] == 0:
+        run_starts, run_stops = consecutive_runs(np.ascontiguousarray(among, dtype=np.int64), _MAX_RUNS)
+        if run_starts.shape[0] == 0:
             return None
-        starts.append(first)
-        stops.append(last)
+        starts.append(run_starts)
+        stops.append(run_stops)
     if not starts:
         return None
     order = np.argsort(np.concatenate(starts), kind="stable")
