@@ -84,3 +84,19 @@ def report(
         print(f"{name:{width}} " + " ".join(f"{k} {v:7.1f}" for k, v in row.items()))
     print(f"{ratio_label:{width}} " + " ".join(f"{k} {v:7.3f}" for k, v in ratios.items()))
     return {"rows": rows, "ratios": ratios}
+
+
+def compared(
+    sides: dict[str, Any], questions: list[str], args: argparse.Namespace, ratio_label: str
+) -> dict[str, Any]:
+    """Each side's ``--call`` timed taking turns (:func:`taking_turns`), then printed and returned
+    as :func:`report` does; the first side's index gives the passage count."""
+    timings = taking_turns(calls_of(sides, args), questions, args.rounds)
+    passages = next(iter(sides.values())).reader.passages.shape[0]
+    return report(timings, passages, len(questions), args, ratio_label)
+
+
+def save(result: dict[str, Any], args: argparse.Namespace) -> None:
+    """Write ``result`` to ``--json``, when it was given."""
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2), encoding="utf-8")

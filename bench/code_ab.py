@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import re
 import shutil
 import sys
@@ -68,15 +67,11 @@ def main() -> None:
         sides = {"before": before_package.Retriever.load(args.index), "after": Retriever.load(args.index)}
         for retriever in sides.values():
             retriever.warm_up()
+        report = turns.compared(sides, questions, args, "after / before")
         calls = turns.calls_of(sides, args)
-        timings = turns.taking_turns(calls, questions, args.rounds)
         agreed = sum(same(args.call, calls["before"](q), calls["after"](q)) for q in questions)
-    passages = sides["after"].reader.passages.shape[0]
-    report = turns.report(timings, passages, len(questions), args, "after / before")
     print(f"same results: {agreed} of {len(questions)}")
-    if args.json:
-        report.update(same_results=agreed, questions=len(questions))
-        args.json.write_text(json.dumps(report, indent=2), encoding="utf-8")
+    turns.save({**report, "same_results": agreed, "questions": len(questions)}, args)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
 import statistics
 import time
 from functools import partial
@@ -107,11 +106,7 @@ def main() -> None:
     for state, generations in passes.items():
         print(f"{state}: " + "; ".join(f"{g} {row}" for g, row in generations.items()))
     print(f"objects the collector tracks once thawed: {len(gc.get_objects()):,}")
-    if args.json:
-        args.json.write_text(
-            json.dumps({**report, "slowest": slowest, "collector_passes": passes}, indent=2),
-            encoding="utf-8",
-        )
+    turns.save({**report, "slowest": slowest, "collector_passes": passes}, args)
 
 
 if __name__ == "__main__":

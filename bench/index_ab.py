@@ -13,7 +13,6 @@ their ratios. Results are not compared: two builds of a corpus embedded with ran
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import _turns as turns  # bench/ is on sys.path when a script in it runs
@@ -34,11 +33,7 @@ def main() -> None:
     other = Retriever.load(args.other, settings=first.settings)
     other.embedder = first.embedder  # one model in memory, already warm
     sides = {args.index.name: first, args.other.name: other}
-    timings = turns.taking_turns(turns.calls_of(sides, args), questions, args.rounds)
-    passages = first.reader.passages.shape[0]
-    report = turns.report(timings, passages, len(questions), args, "other / index")
-    if args.json:
-        args.json.write_text(json.dumps(report, indent=2), encoding="utf-8")
+    turns.save(turns.compared(sides, questions, args, "other / index"), args)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@ names fields of ``RetrievalSettings`` (repeatable).
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
 import _turns as turns  # bench/ is on sys.path when a script in it runs
@@ -47,12 +46,8 @@ def main() -> None:
         default.embedder,
         index_dir=default.index_dir,
     )
-    calls = turns.calls_of({"default": default, " ".join(args.assignments): other}, args)
-    timings = turns.taking_turns(calls, questions, args.rounds)
-    passages = default.reader.passages.shape[0]
-    report = turns.report(timings, passages, len(questions), args, "ratio (changed / default)")
-    if args.json:
-        args.json.write_text(json.dumps(report, indent=2), encoding="utf-8")
+    sides = {"default": default, " ".join(args.assignments): other}
+    turns.save(turns.compared(sides, questions, args, "ratio (changed / default)"), args)
 
 
 if __name__ == "__main__":

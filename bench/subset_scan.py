@@ -15,7 +15,6 @@ and for how many questions the answers were the same.
 from __future__ import annotations
 
 import argparse
-import json
 from functools import partial
 from typing import Any
 
@@ -90,23 +89,21 @@ def main() -> None:
     print(
         f"  bitmap search's top {DEPTH} found by the copy: mean {np.mean(found):.4f}, least {min(found):.2f}"
     )
-    calls = turns.calls_of({"bitmap": bitmap, "subset copy": copy}, args)
-    timings = turns.taking_turns(calls, questions, args.rounds)
+    answerers = {"bitmap": bitmap, "subset copy": copy}
+    report = turns.compared(answerers, questions, args, "copy / bitmap")
+    calls = turns.calls_of(answerers, args)
     agreed = sum(calls["bitmap"](q).model_dump() == calls["subset copy"](q).model_dump() for q in questions)
-    passages = copy.reader.passages.shape[0]
-    report = turns.report(timings, passages, len(questions), args, "copy / bitmap")
     print(f"same answers: {agreed} of {len(questions)}")
-    if args.json:
-        report.update(
-            vector_search=vector_rows,
-            found_mean=round(float(np.mean(found)), 4),
-            found_least=round(float(min(found)), 4),
-            subsets=len(searched),
-            median_subset=int(np.median(sizes)),
-            same_answers=agreed,
-            questions=len(questions),
-        )
-        args.json.write_text(json.dumps(report, indent=2), encoding="utf-8")
+    report.update(
+        vector_search=vector_rows,
+        found_mean=round(float(np.mean(found)), 4),
+        found_least=round(float(min(found)), 4),
+        subsets=len(searched),
+        median_subset=int(np.median(sizes)),
+        same_answers=agreed,
+        questions=len(questions),
+    )
+    turns.save(report, args)
 
 
 if __name__ == "__main__":
