@@ -226,7 +226,13 @@ class FakeBotApiServer:
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length).decode("utf-8") if length else ""
+                data = self.rfile.read(length) if length else b""
+                if len(data) < length:
+                    # The client hung up before its body ended (a write that timed out after the
+                    # headers went). Telegram never gets such a request whole, so nothing happens.
+                    self.close_connection = True
+                    return
+                body = data.decode("utf-8")
                 if self.headers.get("Content-Type", "").startswith("application/json"):
                     raw = json.loads(body or "{}")
                 else:
