@@ -6,7 +6,8 @@ reader never sees half an index and the last good version keeps serving when a b
 
 from index._article import Article, ArticleInfo, Problem, RawArticle
 from index._backends import embedder_for
-from index._bm25 import Bm25Index, Bm25Tokenizer, build_bm25
+from index._bm25 import Bm25Index, build_bm25
+from index._bm25_tokenizer import Bm25Tokenizer
 from index._build import BUNDLED_CORPUS, BuildReport, build_index, default_sources, passage_context
 from index._embed import Embedder, SentenceTransformerEmbedder, model_dir
 from index._errors import (

@@ -16,7 +16,8 @@ import numpy as np
 
 from config import Settings
 from index._article import Article, ArticleInfo, Problem, RawArticle
-from index._bm25 import Bm25Tokenizer, build_bm25, term_upper_bounds
+from index._bm25 import build_bm25, term_upper_bounds
+from index._bm25_tokenizer import Bm25Tokenizer
 from index._chunk import chunk_sentences, fit_sentences
 from index._clean import clean_paragraphs, normalise
 from index._dedup import near_duplicates

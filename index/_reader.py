@@ -17,7 +17,8 @@ import numpy.typing as npt
 
 from index import _dense
 from index._article import ArticleInfo
-from index._bm25 import Bm25Index, Bm25Tokenizer, term_upper_bounds
+from index._bm25 import Bm25Index, term_upper_bounds
+from index._bm25_tokenizer import Bm25Tokenizer
 from index._errors import IndexCorruptError
 from index._rows import RowFile
 from index._store import read_manifest, resolve_version, verify_files
