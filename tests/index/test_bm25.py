@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from rank_bm25 import BM25Okapi
 
-from index import Bm25Tokenizer, build_bm25
 from index import _bm25 as bm25_module
+from index import build_bm25
 from index._bm25 import Bm25Index
 from index._bm25_top import _MAX_RUNS, _pruned_candidates, _runs_of
 
@@ -236,33 +236,6 @@ def test_pruning_skips_the_common_words_postings() -> None:
     candidates, scores = _pruned_candidates(index, terms, weights, 10, np.zeros(0, dtype=bool))
     assert 10 <= candidates.shape[0] < int(np.count_nonzero(index.scores(["w0"])))
     np.testing.assert_array_equal(scores, index.scores(query)[candidates])
-
-
-def test_tokenizer_stems_and_drops_stopwords() -> None:
-    assert Bm25Tokenizer()("How long did the talks LAST? They lasted") == ["long", "talk", "last", "last"]
-    assert Bm25Tokenizer(stemmer=None, stopwords=False)("The talks") == ["the", "talks"]
-
-
-def test_tokenizer_folds_accents_so_either_spelling_of_a_name_is_one_term() -> None:
-    tokenize = Bm25Tokenizer(stemmer=None)
-    assert tokenize("Erdoğan met İbrahim Kalın at Çırağan Palace, not in Łódź") == tokenize(
-        "Erdogan met Ibrahim Kalin at Ciragan Palace, not in Lodz"
-    )
-    assert tokenize("the ﬁnal Straße") == ["final", "strasse"]
-    assert tokenize("Москва 会谈") == ["москва", "会谈"]  # other scripts pass through
-    assert Bm25Tokenizer(stemmer=None, fold_accents=False)("Erdoğan") == ["erdoğan"]
-
-
-def test_an_index_built_before_folding_keeps_its_tokens() -> None:
-    old = Bm25Tokenizer.from_settings({"stemmer": "english", "stopwords": True})
-    assert old.fold_accents is False and old("Erdoğan") == ["erdoğan"]
-    assert Bm25Tokenizer.from_settings(Bm25Tokenizer().settings()) == Bm25Tokenizer()
-
-
-def test_tokenizer_drops_what_an_apostrophe_leaves() -> None:
-    text = "Google’s deal: they'll say it isn't over"
-    assert Bm25Tokenizer(stemmer=None)(text) == ["google", "deal", "say", "isn", "over"]
-    assert "s" in Bm25Tokenizer(stemmer=None, stopwords=False)(text)
 
 
 def test_distinctive_terms_drop_the_common_ones_but_keep_the_rarest() -> None:
