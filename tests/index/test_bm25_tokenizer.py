@@ -75,7 +75,13 @@ def test_a_tokenizer_is_freed_without_the_cyclic_collector() -> None:
     """An index version's tokenizer goes with the version; the bot freezes what is loaded, so the
     cyclic collector would never free one caught in a reference cycle with its memo."""
     tokenizer = Bm25Tokenizer()
-    assert tokenizer("Talks in Istanbul lasted about an hour") == ["talk", "istanbul", "last", "about", "hour"]
+    assert tokenizer("Talks in Istanbul lasted about an hour") == [
+        "talk",
+        "istanbul",
+        "last",
+        "about",
+        "hour",
+    ]
     gone = weakref.ref(tokenizer)
     gc.disable()
     try:
