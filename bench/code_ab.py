@@ -1,16 +1,18 @@
-"""Warm ``Retriever.search`` (or ``ask``) of this tree's ``retrieval`` package against another tree's,
-the two taking turns question by question in one process, so both meet the same machine; and
-whether they return the same results.
+"""Warm ``Retriever.search`` (or ``ask``) of this tree's code against another tree's, the two taking
+turns question by question in one process, so both meet the same machine; and whether they return
+the same results.
 
     git worktree add /tmp/before HEAD~2
     python bench/code_ab.py --index DIR --queries MultiHopRAG.json --before /tmp/before \\
-        [--call search|ask] [--mode hybrid] [--rounds 3] [--json FILE]
+        [--packages retrieval,index] [--call search|ask] [--mode hybrid] [--rounds 3] [--json FILE]
 
-The other tree's ``retrieval`` is imported under another name and runs against this tree's
-``index`` and ``config``, so it measures changes to retrieval only. Each side loads the index
-once; prints p50/p95/p99 in milliseconds for each, the CPU a call used (every thread, mean) and
-their ratios, then for how many questions, asked once more after the timing, both returned the
-same (search: the same passages in the same order, scores within 1e-6; ask: the same answer).
+The other tree's packages named by ``--packages`` (``retrieval`` unless told) are imported under
+other names and run against this tree's remaining ones (``config`` always), so the comparison
+measures changes to those packages only. With ``index`` among them, each side opens the index
+with its own reader (twice the memory). Each side loads the index once; prints p50/p95/p99 in
+milliseconds for each, the CPU a call used (every thread, mean) and their ratios, then for how
+many questions, asked once more after the timing, both returned the same (search: the same
+passages in the same order, scores within 1e-6; ask: the same answer).
 """
 
 from __future__ import annotations
@@ -28,21 +30,20 @@ import _turns as turns  # bench/ is on sys.path when a script in it runs
 
 from retrieval import Retriever
 
-BEFORE_PACKAGE = "retrieval_before"
+PACKAGES = ("retrieval", "index")  # what --packages may name; retrieval always comes from --before
 
 
-def import_before(tree: Path, scratch: Path) -> Any:
-    """``tree``'s retrieval package, copied into ``scratch`` as :data:`BEFORE_PACKAGE` with its own
-    imports renamed to match."""
-    target = scratch / BEFORE_PACKAGE
-    shutil.copytree(tree / "retrieval", target, ignore=shutil.ignore_patterns("__pycache__"))
-    own = re.compile(r"\b(from|import) retrieval\b")
-    for module in target.glob("*.py"):
-        module.write_text(
-            own.sub(rf"\1 {BEFORE_PACKAGE}", module.read_text(encoding="utf-8")), encoding="utf-8"
-        )
+def import_before(tree: Path, scratch: Path, packages: list[str]) -> Any:
+    """``tree``'s ``packages``, copied into ``scratch`` as ``<name>_before`` with their imports of
+    each other renamed to match; returns its retrieval package."""
+    own = re.compile(rf"\b(from|import) ({'|'.join(packages)})\b")
+    for package in packages:
+        target = scratch / f"{package}_before"
+        shutil.copytree(tree / package, target, ignore=shutil.ignore_patterns("__pycache__"))
+        for module in target.glob("*.py"):
+            module.write_text(own.sub(r"\1 \2_before", module.read_text(encoding="utf-8")), encoding="utf-8")
     sys.path.insert(0, str(scratch))
-    return importlib.import_module(BEFORE_PACKAGE)
+    return importlib.import_module("retrieval_before")
 
 
 def same(call: str, before: Any, after: Any) -> bool:
@@ -60,10 +61,18 @@ def main() -> None:
     )
     turns.add_arguments(parser)
     parser.add_argument("--before", type=Path, required=True, help="another checkout of this project")
+    parser.add_argument(
+        "--packages",
+        default="retrieval",
+        help=f"the other checkout's packages to compare, comma-separated, of {', '.join(PACKAGES)}",
+    )
     args = parser.parse_args()
+    packages = sorted({"retrieval", *args.packages.split(",")}, key=PACKAGES.index)
+    if unknown := set(packages) - set(PACKAGES):
+        parser.error(f"--packages: {', '.join(sorted(unknown))} is not one of {', '.join(PACKAGES)}")
     questions = turns.questions_of(args)
     with tempfile.TemporaryDirectory() as scratch:  # kept while the other tree's modules run
-        before_package = import_before(args.before, Path(scratch))
+        before_package = import_before(args.before, Path(scratch), packages)
         sides = {"before": before_package.Retriever.load(args.index), "after": Retriever.load(args.index)}
         for retriever in sides.values():
             retriever.warm_up()
