@@ -26,6 +26,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--mode", default="hybrid")
     parser.add_argument("--questions", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--warm", type=int, default=WARM_QUESTIONS, help="questions each side answers untimed first"
+    )
     parser.add_argument("--json", type=Path, default=None)
 
 
@@ -51,12 +54,14 @@ class Timings:
     cpu: dict[str, list[float]]
 
 
-def taking_turns(calls: dict[str, Callable[[str], Any]], questions: list[str], rounds: int) -> Timings:
+def taking_turns(
+    calls: dict[str, Callable[[str], Any]], questions: list[str], rounds: int, warm: int = WARM_QUESTIONS
+) -> Timings:
     """Each side's :class:`Timings` for each question, ``rounds`` times over, the two taking turns
-    per question and swapping who goes first; each side is warmed first by WARM_QUESTIONS
-    questions (what one side compiles or reads on first use is not what it costs a question)."""
+    per question and swapping who goes first; each side first answers ``warm`` questions untimed
+    (what a side compiles or reads on first use is not what it costs a question)."""
     for call in calls.values():
-        for question in questions[:WARM_QUESTIONS]:
+        for question in questions[:warm]:
             call(question)
     timings = Timings({name: [] for name in calls}, {name: [] for name in calls})
     for round_ in range(rounds):
@@ -95,7 +100,7 @@ def compared(
 ) -> dict[str, Any]:
     """Each side's ``--call`` timed taking turns (:func:`taking_turns`), then printed and returned
     as :func:`report` does; the first side's index gives the passage count."""
-    timings = taking_turns(calls_of(sides, args), questions, args.rounds)
+    timings = taking_turns(calls_of(sides, args), questions, args.rounds, args.warm)
     passages = next(iter(sides.values())).reader.passages.shape[0]
     return report(timings, passages, len(questions), args, ratio_label)
 
