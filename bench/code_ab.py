@@ -68,9 +68,10 @@ def main() -> None:
         help=f"the other checkout's packages to compare, comma-separated, of {', '.join(PACKAGES)}",
     )
     args = parser.parse_args()
-    packages = sorted({"retrieval", *args.packages.split(",")}, key=PACKAGES.index)
-    if unknown := set(packages) - set(PACKAGES):
+    named = {"retrieval", *args.packages.split(",")}
+    if unknown := named - set(PACKAGES):
         parser.error(f"--packages: {', '.join(sorted(unknown))} is not one of {', '.join(PACKAGES)}")
+    packages = sorted(named, key=PACKAGES.index)
     questions = turns.questions_of(args)
     if "index" in packages:
         # The copy's numba kernels are compiled afresh, each on its first use, which ten questions

@@ -75,13 +75,13 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     turns.add_arguments(parser)
-    parser.set_defaults(call="ask", rounds=2)
+    parser.set_defaults(call="ask", rounds=2, warm=20)
     args = parser.parse_args()
     questions = turns.questions_of(args)
     retriever = Retriever.load(args.index)
     retriever.warm_up()
     (call,) = turns.calls_of({"retriever": retriever}, args).values()
-    for question in questions[:20]:
+    for question in questions[: args.warm]:
         call(question)
     clock = PassClock()
     gc.callbacks.append(clock)
