@@ -104,12 +104,8 @@ def sentence_evidence(
         text = reader.article_text(article)[start:end]
         if not _ENOUGH_WORDS.match(text):
             continue
-        held = [0.0] * len(terms)
-        for word in texts_of.keys() & tokenize(text):
-            for i, weight in texts_of[word]:
-                held[i] += weight
         value, proximity = None, 0.0
-        if kind is not None:
+        if kind is not None:  # first: most sentences state no such value, and need no tokenizing
             values = find_values(text, kind)
             if not values:
                 continue
@@ -117,6 +113,10 @@ def sentence_evidence(
                 ((v, _proximity(text, v, terms[0], tokenize) / totals[0]) for v in values),
                 key=lambda pair: pair[1],
             )
+        held = [0.0] * len(terms)
+        for word in texts_of.keys() & tokenize(text):
+            for i, weight in texts_of[word]:
+                held[i] += weight
         coverages = [h / total for h, total in zip(held, totals, strict=True)]
         items.append(Evidence(sentence, row, article, start, end, text, coverages, value, proximity))
     # Every candidate's row, not only those kept: the products below are then the same floats
