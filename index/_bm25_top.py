@@ -51,9 +51,7 @@ def top_k(index: Bm25Index, tokens: Sequence[str], k: int, among: npt.NDArray[np
     if k <= 0 or not terms.shape[0] or index.size == 0:
         return _empty()
     if among is not None and (runs := _runs_of([among], index)) is not None:
-        scores, offset = _scored_within(index, terms, weights, runs)
-        reaching = _reaching_kth(scores, among - offset, k)
-        return best(reaching + offset, scores[reaching], k)
+        return _best_within(*_scored_within(index, terms, weights, runs), among, k)
     if among is not None and among.shape[0] <= _SUBSET_SHARE * index.size:
         return best(among, index.scores_for(tokens, among), k)
     if not index.compiled or index.upper is None or np.any(weights <= 0):
@@ -114,12 +112,8 @@ def top_k_each(
     runs = _runs_of(subsets, index) if len(subsets) == len(requests) else None
     if runs is not None:
         scores, offset = _scored_within(index, terms, weights, runs)
-        results = []
-        for k, among in requests:
-            assert among is not None
-            reaching = _reaching_kth(scores, among - offset, k)
-            results.append(best(reaching + offset, scores[reaching], k))
-        return results
+        ks = [k for k, _ in requests]
+        return [_best_within(scores, offset, among, k) for k, among in zip(ks, subsets, strict=True)]
     scores = index.scores(tokens)
     results = []
     for k, among in requests:
@@ -156,8 +150,9 @@ def _runs_of(
         stops.append(run_stops)
     if not starts:
         return None
-    order = np.argsort(np.concatenate(starts), kind="stable")
-    first, last = np.concatenate(starts)[order], np.concatenate(stops)[order]
+    all_starts = np.concatenate(starts)
+    order = np.argsort(all_starts, kind="stable")
+    first, last = all_starts[order], np.concatenate(stops)[order]
     # Merge overlapping or touching runs: the kernel wants them disjoint and ascending.
     reach = np.maximum.accumulate(last)
     new = np.concatenate(([True], first[1:] > reach[:-1]))
@@ -165,7 +160,7 @@ def _runs_of(
     merged_stops = np.maximum.reduceat(last, np.flatnonzero(new))
     if merged_starts.shape[0] > _MAX_RUNS:
         return None
-    return merged_starts.astype(np.int64), merged_stops.astype(np.int64)
+    return merged_starts, merged_stops
 
 
 def _scored_within(
@@ -195,6 +190,14 @@ def _scored_within(
         index.k1,
     )
     return scores, offset
+
+
+def _best_within(
+    scores: npt.NDArray[np.float64], offset: int, among: npt.NDArray[np.int64], k: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    """The ``k`` best of ``among`` from :func:`_scored_within`'s ``scores`` and ``offset``."""
+    reaching = _reaching_kth(scores, among - offset, k)
+    return best(reaching + offset, scores[reaching], k)
 
 
 def _reaching_kth(
