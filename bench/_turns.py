@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -54,15 +54,20 @@ class Timings:
     cpu: dict[str, list[float]]
 
 
+def warmed(calls: Iterable[Callable[[str], Any]], questions: list[str]) -> None:
+    """Each call answers ``questions`` once, untimed."""
+    for call in calls:
+        for question in questions:
+            call(question)
+
+
 def taking_turns(
     calls: dict[str, Callable[[str], Any]], questions: list[str], rounds: int, warm: int = WARM_QUESTIONS
 ) -> Timings:
     """Each side's :class:`Timings` for each question, ``rounds`` times over, the two taking turns
     per question and swapping who goes first; each side first answers ``warm`` questions untimed
     (what a side compiles or reads on first use is not what it costs a question)."""
-    for call in calls.values():
-        for question in questions[:warm]:
-            call(question)
+    warmed(calls.values(), questions[:warm])
     timings = Timings({name: [] for name in calls}, {name: [] for name in calls})
     for round_ in range(rounds):
         for i, question in enumerate(questions):

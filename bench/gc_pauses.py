@@ -81,8 +81,7 @@ def main() -> None:
     retriever = Retriever.load(args.index)
     retriever.warm_up()
     (call,) = turns.calls_of({"retriever": retriever}, args).values()
-    for question in questions[: args.warm]:
-        call(question)
+    turns.warmed([call], questions[: args.warm])
     clock = PassClock()
     gc.callbacks.append(clock)
     timings = turns.Timings({THAWED: [], FROZEN: []}, {THAWED: [], FROZEN: []})
