@@ -17,7 +17,8 @@ from index._errors import (
     IndexNotFoundError,
     ModelUnavailableError,
 )
-from index._onnx import OnnxEmbedder, export_onnx_int8
+from index._onnx import OnnxEmbedder
+from index._onnx_export import export_onnx_int8
 from index._reader import IndexReader
 from index._readers import discover, read_articles
 from index._stats import index_stats
