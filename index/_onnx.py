@@ -12,6 +12,7 @@ import json
 import threading
 from collections.abc import Callable, Sequence
 from functools import lru_cache, partial
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -21,6 +22,9 @@ from config import ModelSettings
 from index._errors import ModelUnavailableError
 
 MODEL_FILE = "model_int8.onnx"
+# The same model taking a few texts packed into one row (:func:`run_packed`); an export from before
+# it has none, and its questions run in padded batches.
+PACKED_FILE = "packed_int8.onnx"
 TOKENIZER_FILE = "tokenizer.json"
 EXPORT_FILE = "export.json"
 # A batch takes one more text only while its padding stays under this share of its tokens: a
@@ -48,6 +52,7 @@ class OnnxEmbedder:
         self._settings = settings
         self._session: Any = None  # for a question: QUESTION_THREADS
         self._bulk_session: Any = None  # for more than a batch of texts (a build): every core
+        self._packed_session: Any = None  # for a question's parts, when the export has PACKED_FILE
         self._tokenizer: Any = None
         self._ids_of: Callable[[str], Sequence[int]] | None = None  # remembered, for a few texts
         self._loading = threading.Lock()
@@ -80,14 +85,16 @@ class OnnxEmbedder:
             ) from None
         tokenizer = Tokenizer.from_file(str(directory / TOKENIZER_FILE))
         tokenizer.enable_truncation(int(info["max_seq_length"]))
-        tokenizer.no_padding()  # the file pads to 128; _run pads each batch to its longest text
+        tokenizer.no_padding()  # the file pads to 128; run_padded pads each batch to its longest text
+        if (directory / PACKED_FILE).is_file():
+            self._packed_session = self._new_session(QUESTION_THREADS, PACKED_FILE)
         self._session = self._new_session(QUESTION_THREADS)
         self._tokenizer = tokenizer
         self._ids_of = lru_cache(maxsize=REMEMBERED_TEXTS)(partial(_ids, tokenizer))
         width = self._session.get_outputs()[0].shape[-1]  # a name instead when the graph leaves it open
         self.dimension = width if isinstance(width, int) else self._probe_dimension()
 
-    def _new_session(self, threads: int) -> Any:
+    def _new_session(self, threads: int, graph: str = MODEL_FILE) -> Any:
         import onnxruntime
 
         options = onnxruntime.SessionOptions()
@@ -96,11 +103,11 @@ class OnnxEmbedder:
         # Spinning worker threads keep both cores busy between runs and starve the BM25 and FAISS
         # work of the same question (measured: search p50 32 -> 23 ms on MultiHop).
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        path = str(self._settings.onnx_dir / MODEL_FILE)
+        path = str(self._settings.onnx_dir / graph)
         return onnxruntime.InferenceSession(path, options, providers=["CPUExecutionProvider"])
 
     def _probe_dimension(self) -> int:
-        return int(self._run([self._tokenizer.encode("dimension").ids], self._session).shape[1])
+        return int(run_padded([self._tokenizer.encode("dimension").ids], self._session).shape[1])
 
     def encode(self, texts: Sequence[str], *, progress: bool = False) -> npt.NDArray[np.float32]:
         self.warm_up()
@@ -113,19 +120,22 @@ class OnnxEmbedder:
                 if self._bulk_session is None:
                     self._bulk_session = self._new_session(0)  # 0: one thread per core
             session = self._bulk_session
+        elif self._packed_session is not None:
+            return run_packed(ids, self._packed_session)
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         for rows in _length_batches([len(row) for row in ids], self._settings.batch_size):
-            out[rows] = self._run([ids[i] for i in rows], session)
+            out[rows] = run_padded([ids[i] for i in rows], session)
         return out
 
     def batches(self, texts: Sequence[str]) -> list[list[int]]:
         """The batches of :meth:`encode`, the most padded tokens first. Batches are formed from the
         texts' lengths alone, so a batch's texts encoded on their own form that batch again, and
         int8 activations, quantised per batch, come out the same. Texts :meth:`encode` would run
-        on every core are one batch: no core is left to share them with."""
+        on every core are one batch: no core is left to share them with. So are texts it runs
+        packed: one pass beats two threads each reading every weight for a part of them."""
         self.warm_up()
         ids = self._token_ids(texts)
-        if not ids or self._on_every_core(ids):
+        if not ids or self._on_every_core(ids) or self._packed_session is not None:
             return [list(range(len(ids)))] if ids else []
         lengths = [len(row) for row in ids]
         batches = _length_batches(lengths, self._settings.batch_size)
@@ -142,16 +152,36 @@ class OnnxEmbedder:
     def _on_every_core(self, ids: list[Sequence[int]]) -> bool:
         return len(ids) > self._settings.batch_size or sum(map(len, ids)) > ONE_CORE_MAX_TOKENS
 
-    def _run(self, ids: Sequence[Sequence[int]], session: Any) -> npt.NDArray[np.float32]:
-        width = max(len(row) for row in ids)
-        tokens = np.zeros((len(ids), width), dtype=np.int64)
-        mask = np.zeros_like(tokens)
-        for i, row in enumerate(ids):
-            tokens[i, : len(row)] = row
-            mask[i, : len(row)] = 1
-        feed = {"input_ids": tokens, "attention_mask": mask, "token_type_ids": np.zeros_like(tokens)}
-        vectors: npt.NDArray[np.float32] = session.run(None, feed)[0]
-        return vectors
+
+def run_padded(ids: Sequence[Sequence[int]], session: Any) -> npt.NDArray[np.float32]:
+    """The vectors of texts given as token ids, run as one batch padded to the longest, by
+    ``session`` of :data:`MODEL_FILE`'s graph."""
+    width = max(len(row) for row in ids)
+    tokens = np.zeros((len(ids), width), dtype=np.int64)
+    mask = np.zeros_like(tokens)
+    for i, row in enumerate(ids):
+        tokens[i, : len(row)] = row
+        mask[i, : len(row)] = 1
+    feed = {"input_ids": tokens, "attention_mask": mask, "token_type_ids": np.zeros_like(tokens)}
+    vectors: npt.NDArray[np.float32] = session.run(None, feed)[0]
+    return vectors
+
+
+def run_packed(ids: Sequence[Sequence[int]], session: Any) -> npt.NDArray[np.float32]:
+    """The vectors of texts given as token ids, run one after another in a single row by
+    ``session`` of :data:`PACKED_FILE`'s graph: each text's positions numbered from 0, and a
+    pooling row per text weighing its own tokens 1/length (the graph keeps a text's tokens from
+    attending to another's)."""
+    lengths = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
+    total = int(lengths.sum())
+    tokens = np.fromiter(chain.from_iterable(ids), dtype=np.int64, count=total)
+    starts = np.cumsum(lengths) - lengths
+    positions = np.arange(total, dtype=np.int64) - np.repeat(starts, lengths)
+    pooling = np.zeros((len(ids), total), dtype=np.float32)
+    pooling[np.repeat(np.arange(len(ids)), lengths), np.arange(total)] = np.repeat(1.0 / lengths, lengths)
+    feed = {"input_ids": tokens[None], "position_ids": positions[None], "pooling": pooling}
+    vectors: npt.NDArray[np.float32] = session.run(None, feed)[0]
+    return vectors
 
 
 def _ids(tokenizer: Any, text: str) -> tuple[int, ...]:

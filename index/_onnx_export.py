@@ -14,10 +14,22 @@ from typing import Any
 from config import ModelSettings
 from index._embed import OFFLINE_ENV, model_dir
 from index._errors import ModelUnavailableError
-from index._onnx import EXPORT_FILE, MODEL_FILE, TOKENIZER_FILE
+from index._onnx import EXPORT_FILE, MODEL_FILE, PACKED_FILE, TOKENIZER_FILE, run_packed, run_padded
 
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+_PACKED_INPUTS = ("input_ids", "position_ids", "pooling")
 _OPSET = 17
+# The packed graph is kept only if, before quantising, it gives these texts (a question and parts
+# of one, of a few lengths) the vectors the plain graph gives each alone, to this cosine: packing
+# relies on the model numbering positions from 0 in each text, as BERT does (all-MiniLM-L6-v2:
+# 0.9999993).
+_CHECK_TEXTS = (
+    "How long did the talks in Istanbul last?",
+    "Ciragan Palace",
+    "as reported by both Reuters and the BBC",
+    "Who led the delegations",
+)
+_PACKING_MIN_COSINE = 0.9999
 
 
 def export_onnx_int8(settings: ModelSettings, target: Path) -> dict[str, Any]:
@@ -39,17 +51,12 @@ def export_onnx_int8(settings: ModelSettings, target: Path) -> dict[str, Any]:
             warnings.simplefilter("ignore")
             logging.disable(logging.WARNING)
             try:
-                _export_pooled(source, work / "model.onnx")
-                from onnxruntime.quantization import QuantType, quantize_dynamic
-
-                quantize_dynamic(
-                    work / "model.onnx", work / MODEL_FILE, weight_type=QuantType.QInt8, per_channel=True
-                )
+                packed = _export_quantised(source, work)
             finally:
                 logging.disable(logging.NOTSET)
-        (work / "model.onnx").unlink()
         shutil.copy(source / TOKENIZER_FILE, work / TOKENIZER_FILE)
         info = {"model": settings.name, "source": str(source), "max_seq_length": int(window)}
+        info["packed"] = packed  # whether questions run packed (see _export_packed)
         (work / EXPORT_FILE).write_text(json.dumps(info, indent=2), encoding="utf-8")
         # A reader sees the old export or the new one, never half of one.
         old = target.with_name(f".{target.name}-old")
@@ -63,11 +70,29 @@ def export_onnx_int8(settings: ModelSettings, target: Path) -> dict[str, Any]:
     return info
 
 
-def _export_pooled(source: Path, out: Path) -> None:
-    import torch
+def _export_quantised(source: Path, work: Path) -> bool:
+    """Both graphs, with int8 weights, in ``work``: the plain one, and the packed one (returns
+    whether it was kept, see :data:`_CHECK_TEXTS`)."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
     from transformers import AutoModel
 
     encoder = AutoModel.from_pretrained(str(source), local_files_only=True).eval()
+    _export_pooled(encoder, work / "model.onnx")
+    graphs = [("model.onnx", MODEL_FILE)]
+    if hasattr(encoder, "embeddings") and hasattr(encoder, "encoder"):
+        _export_packed(encoder, work / "packed.onnx")
+        if _packing_agrees(source, work / "model.onnx", work / "packed.onnx"):
+            graphs.append(("packed.onnx", PACKED_FILE))
+    for plain, quantised in graphs:
+        quantize_dynamic(work / plain, work / quantised, weight_type=QuantType.QInt8, per_channel=True)
+    for scratch in ("model.onnx", "packed.onnx"):
+        (work / scratch).unlink(missing_ok=True)
+    return len(graphs) == 2
+
+
+def _export_pooled(encoder: Any, out: Path) -> None:
+    """The graph for a batch: texts padded to the longest, mean-pooled over their own tokens."""
+    import torch
 
     class Pooled(torch.nn.Module):
         def __init__(self) -> None:
@@ -94,3 +119,62 @@ def _export_pooled(source: Path, out: Path) -> None:
         opset_version=_OPSET,
         dynamo=False,
     )
+
+
+def _export_packed(encoder: Any, out: Path) -> None:
+    """The graph for a question's parts: their tokens one after another in a single row, each
+    text's positions numbered from 0 and its tokens attending only to each other, then mean-pooled
+    by ``pooling`` (a row per text, 1/length over its tokens). The same vectors as the texts apart,
+    with no padding, in one pass: a pass reads every weight once, which is most of its time for
+    short texts (one MultiHop-RAG question's parts: 11.1 ms in ~2.3 padded batches, 8.4 packed)."""
+    import torch
+
+    class Packed(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.encoder = encoder
+
+        def forward(self, input_ids: Any, position_ids: Any, pooling: Any) -> Any:
+            member = (pooling > 0).to(pooling.dtype)
+            same_text = member.transpose(0, 1) @ member
+            blocked = (1.0 - same_text) * torch.finfo(pooling.dtype).min
+            hidden = self.encoder.embeddings(
+                input_ids=input_ids, position_ids=position_ids, token_type_ids=torch.zeros_like(input_ids)
+            )
+            tokens = self.encoder.encoder(hidden, attention_mask=blocked[None, None]).last_hidden_state[0]
+            return torch.nn.functional.normalize(pooling @ tokens, p=2, dim=1)
+
+    ids = torch.ones((1, 8), dtype=torch.long)
+    pooling = torch.zeros((2, 8))
+    pooling[0, :5], pooling[1, 5:] = 1 / 5, 1 / 3
+    torch.onnx.export(
+        Packed().eval(),
+        (ids, torch.tensor([[0, 1, 2, 3, 4, 0, 1, 2]]), pooling),
+        str(out),
+        input_names=list(_PACKED_INPUTS),
+        output_names=["embedding"],
+        dynamic_axes={
+            "input_ids": {1: "tokens"},
+            "position_ids": {1: "tokens"},
+            "pooling": {0: "texts", 1: "tokens"},
+            "embedding": {0: "texts"},
+        },
+        opset_version=_OPSET,
+        dynamo=False,
+    )
+
+
+def _packing_agrees(source: Path, plain: Path, packed: Path) -> bool:
+    """Whether the float ``packed`` graph gives :data:`_CHECK_TEXTS` the vectors ``plain`` gives
+    each of them alone."""
+    import numpy as np
+    import onnxruntime
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(source / TOKENIZER_FILE))
+    tokenizer.no_padding()
+    ids = [tokenizer.encode(text).ids for text in _CHECK_TEXTS]
+    session = onnxruntime.InferenceSession(str(plain))
+    apart = np.vstack([run_padded([row], session) for row in ids])
+    together = run_packed(ids, onnxruntime.InferenceSession(str(packed)))
+    return bool(np.min(np.sum(apart * together, axis=1)) >= _PACKING_MIN_COSINE)
