@@ -45,7 +45,7 @@ class RandomEmbedder:
         unit: npt.NDArray[np.float32] = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
         return unit
 
-    def batches(self, texts: Sequence[str]) -> list[list[int]]:
+    def batches(self, texts: Sequence[str], ways: int = 1) -> list[list[int]]:
         return [list(range(len(texts)))] if texts else []
 
 

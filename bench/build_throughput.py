@@ -46,8 +46,8 @@ class RecordingEmbedder:
         self.seconds += time.perf_counter() - started
         return vectors
 
-    def batches(self, texts: Sequence[str]) -> list[list[int]]:
-        return self.inner.batches(texts)
+    def batches(self, texts: Sequence[str], ways: int = 1) -> list[list[int]]:
+        return self.inner.batches(texts, ways)
 
 
 def main() -> None:

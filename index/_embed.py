@@ -38,10 +38,11 @@ class Embedder(Protocol):
 
     def encode(self, texts: Sequence[str], *, progress: bool = False) -> npt.NDArray[np.float32]: ...
 
-    def batches(self, texts: Sequence[str]) -> list[list[int]]:
-        """Row numbers of ``texts`` in the batches :meth:`encode` would run, the most work first;
-        each batch's texts encoded on their own get the vectors they would get with the rest, so
-        two threads can share the batches (one batch: nothing to share)."""
+    def batches(self, texts: Sequence[str], ways: int = 1) -> list[list[int]]:
+        """Row numbers of ``texts`` in batches, the most work first, for ``ways`` threads to share
+        (one batch: nothing to share). Each batch's texts get the vectors :meth:`encode` gives them
+        as that batch; when batches are formed from the texts' lengths alone, those are the vectors
+        ``encode(texts)`` gives them too."""
         ...
 
 
@@ -109,7 +110,7 @@ class SentenceTransformerEmbedder:
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
-    def batches(self, texts: Sequence[str]) -> list[list[int]]:
+    def batches(self, texts: Sequence[str], ways: int = 1) -> list[list[int]]:
         # sentence-transformers pads each batch to its longest text, and padding moves vectors in
         # their last bits: embedded apart, the texts would not get the same vectors.
         return [list(range(len(texts)))] if texts else []

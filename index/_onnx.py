@@ -127,16 +127,18 @@ class OnnxEmbedder:
             out[rows] = run_padded([ids[i] for i in rows], session)
         return out
 
-    def batches(self, texts: Sequence[str]) -> list[list[int]]:
+    def batches(self, texts: Sequence[str], ways: int = 1) -> list[list[int]]:
         """The batches of :meth:`encode`, the most padded tokens first. Batches are formed from the
         texts' lengths alone, so a batch's texts encoded on their own form that batch again, and
         int8 activations, quantised per batch, come out the same. Texts :meth:`encode` would run
-        on every core are one batch: no core is left to share them with. So are texts it runs
-        packed: one pass beats two threads each reading every weight for a part of them."""
+        on every core are one batch: no core is left to share them with. Texts it would run
+        packed are ``ways`` packs of about equal tokens (:func:`_even_packs`), each one pass."""
         self.warm_up()
         ids = self._token_ids(texts)
-        if not ids or self._on_every_core(ids) or self._packed_session is not None:
+        if not ids or self._on_every_core(ids):
             return [list(range(len(ids)))] if ids else []
+        if self._packed_session is not None:
+            return _even_packs([len(row) for row in ids], ways)
         lengths = [len(row) for row in ids]
         batches = _length_batches(lengths, self._settings.batch_size)
         return sorted(batches, key=lambda rows: len(rows) * max(lengths[i] for i in rows), reverse=True)
@@ -186,6 +188,22 @@ def run_packed(ids: Sequence[Sequence[int]], session: Any) -> npt.NDArray[np.flo
 
 def _ids(tokenizer: Any, text: str) -> tuple[int, ...]:
     return tuple(tokenizer.encode(text).ids)
+
+
+def _even_packs(lengths: Sequence[int], ways: int) -> list[list[int]]:
+    """Row numbers in at most ``ways`` packs of about equal tokens, the most first: each text in
+    turn, longest first, to the pack with the fewest tokens. A pass reads every weight once (~1 ms
+    however short its texts), so one pack is cheapest for one thread, while two threads each
+    running one finish sooner (MultiHop-RAG questions' parts in one search, one pack against two:
+    1M passages, dense 11.4 -> 8.6 ms p50; 9k, hybrid, 11.1 -> 8.1)."""
+    packs: list[list[int]] = [[] for _ in range(max(1, min(ways, len(lengths))))]
+    tokens = [0] * len(packs)
+    for row in sorted(range(len(lengths)), key=lambda i: -lengths[i]):
+        lightest = tokens.index(min(tokens))
+        packs[lightest].append(row)
+        tokens[lightest] += lengths[row]
+    order = sorted(range(len(packs)), key=lambda i: -tokens[i])
+    return [sorted(packs[i]) for i in order]
 
 
 def _length_batches(lengths: Sequence[int], size: int) -> list[list[int]]:

@@ -363,7 +363,12 @@ class Retriever:
             whole.set_result(None)
             return query, rank(reader, query, mode, allowed, r), whole
         assert self.embedder is not None
-        parts = SharedEncoding(self.embedder, parts_to_embed(query))
+        # A search's worker helps with the parts right after BM25 (in a dense search, at once), so
+        # they are planned for two threads. An answer's worker helps last, once it has embedded
+        # the question whole, by when the caller has the parts: one batch costs it least (1M
+        # passages, packed parts in two packs against one: search x1.01, answer p95 x1.11).
+        ways = 1 if whole_question else 2
+        parts = SharedEncoding(self.embedder, parts_to_embed(query), ways)
         lexical = None
         first: list[tuple[Future[Any], Callable[[], Any]]] = []  # the worker's steps, in turn
         then: list[tuple[Future[Any], Callable[[], Any]]] = []

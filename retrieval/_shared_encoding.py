@@ -5,6 +5,9 @@ ms for the longest 5% of MultiHop-RAG questions), while the worker's BM25 propos
 The worker then takes the batches the caller has not started, instead of leaving its core idle
 (1M: search p50 x0.90 to x0.97; 9k: x0.78; a dense search, which gives the worker nothing else,
 x0.79).
+
+With an onnx-int8 export's packed graph the batches are packs: a few texts in one row, one pass
+each (:meth:`~index.OnnxEmbedder.batches`).
 """
 
 from __future__ import annotations
@@ -19,13 +22,14 @@ from index import Embedder
 
 
 class SharedEncoding:
-    """``texts`` embedded batch by batch (:meth:`~index.Embedder.batches`), each batch by whichever
-    thread takes it first; the vectors are the ones ``embedder.encode(texts)`` returns."""
+    """``texts`` embedded batch by batch (:meth:`~index.Embedder.batches`, planned for ``ways``
+    threads), each batch by whichever thread takes it first; a text's vector is the one
+    ``embedder.encode`` gives it with its batch, whichever thread that was."""
 
-    def __init__(self, embedder: Embedder, texts: list[str]) -> None:
+    def __init__(self, embedder: Embedder, texts: list[str], ways: int = 1) -> None:
         self._embedder = embedder
         self._texts = texts
-        self._waiting = deque(embedder.batches(texts))
+        self._waiting = deque(embedder.batches(texts, ways))
         self._unfinished = len(self._waiting)
         self._vectors = np.zeros((len(texts), embedder.dimension), dtype=np.float32)
         self._error: BaseException | None = None

@@ -18,7 +18,7 @@ from index import (
     embedder_for,
     export_onnx_int8,
 )
-from index._onnx import _MAX_PADDING_SHARE, PACKED_FILE, QUESTION_THREADS, _length_batches
+from index._onnx import _MAX_PADDING_SHARE, PACKED_FILE, QUESTION_THREADS, _even_packs, _length_batches
 
 TEXTS = [
     "How long did the talks in Istanbul last?",
@@ -139,6 +139,30 @@ def test_a_questions_parts_run_packed_in_one_pass(
     assert np.min(np.sum(packed * apart, axis=1)) >= 0.97
     assert np.min(np.sum(packed * embedder.encode(PARTS), axis=1)) >= 0.97
     assert np.array_equal(onnx.encode(PARTS), packed)  # the same pass, the same floats
+
+
+def test_parts_for_two_threads_are_two_packs_each_embedded_as_a_pass_of_its_own(exported: Settings) -> None:
+    onnx = OnnxEmbedder(exported.model)
+    packs = onnx.batches(PARTS, 2)
+    assert len(packs) == 2
+    assert sorted(row for pack in packs for row in pack) == list(range(len(PARTS)))
+    # What SharedEncoding returns: each pack as encode gives it on its own.
+    for pack in packs:
+        alone = np.vstack([onnx.encode([PARTS[row]]) for row in pack])
+        assert np.min(np.sum(onnx.encode([PARTS[row] for row in pack]) * alone, axis=1)) >= 0.97
+
+
+@pytest.mark.parametrize("ways", [1, 2, 3, 9])
+@pytest.mark.parametrize("lengths", [[7], [57, 12, 14, 4, 30], [10, 10, 10, 10], [3, 90, 5, 6, 7, 8, 9, 4]])
+def test_even_packs_share_the_tokens_out_most_first(lengths: list[int], ways: int) -> None:
+    packs = _even_packs(lengths, ways)
+    assert len(packs) == min(ways, len(lengths))
+    assert all(packs) and all(pack == sorted(pack) for pack in packs)
+    assert sorted(row for pack in packs for row in pack) == list(range(len(lengths)))
+    tokens = [sum(lengths[row] for row in pack) for pack in packs]
+    assert tokens == sorted(tokens, reverse=True)
+    # Longest first to the lightest: no pack ends more than its last text over another.
+    assert tokens[0] - tokens[-1] <= max(lengths)
 
 
 def test_an_export_without_the_packed_graph_runs_questions_padded(padded_only: Settings) -> None:

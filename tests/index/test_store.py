@@ -39,8 +39,8 @@ class CountingEmbedder:
         self.texts += len(texts)
         return self.inner.encode(texts)
 
-    def batches(self, texts: Any) -> Any:
-        return self.inner.batches(texts)
+    def batches(self, texts: Any, ways: int = 1) -> Any:
+        return self.inner.batches(texts, ways)
 
 
 def _articles(folder: Path, count: int) -> Path:

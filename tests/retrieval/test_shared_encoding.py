@@ -35,7 +35,7 @@ class OneTextBatches:
     def warm_up(self) -> None:
         return None
 
-    def batches(self, texts: Sequence[str]) -> list[list[int]]:
+    def batches(self, texts: Sequence[str], ways: int = 1) -> list[list[int]]:
         return [[i] for i in range(len(texts))]
 
     def encode(self, texts: Sequence[str], *, progress: bool = False) -> npt.NDArray[np.float32]:

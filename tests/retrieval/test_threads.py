@@ -167,7 +167,7 @@ class _PartByPart:
     def warm_up(self) -> None:
         self.inner.warm_up()
 
-    def batches(self, texts: Any) -> list[list[int]]:
+    def batches(self, texts: Any, ways: int = 1) -> list[list[int]]:
         return [[i] for i in range(len(texts))]
 
     def encode(self, texts: Any, *, progress: bool = False) -> Any:
@@ -195,3 +195,36 @@ def test_the_worker_embeds_parts_the_caller_has_not_started_and_ranking_is_uncha
     query = _ranking.embedded(unembedded, shared.encode)
     inline = _ranking.rank(retriever.reader, query, mode, None, retriever.settings.retrieval)
     assert [p.passage_id for p in passages] == [pid for pid, _ in inline[:10]]
+
+
+class _PlannedWays:
+    """The real model, recording how many threads each plan of batches was for."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner, self.name, self.dimension = inner, inner.name, inner.dimension
+        self.ways: list[int] = []
+
+    def warm_up(self) -> None:
+        self.inner.warm_up()
+
+    def batches(self, texts: Any, ways: int = 1) -> list[list[int]]:
+        self.ways.append(ways)
+        return self.inner.batches(texts, ways)  # type: ignore[no-any-return]
+
+    def encode(self, texts: Any, *, progress: bool = False) -> Any:
+        return self.inner.encode(texts)
+
+
+def test_a_search_plans_its_parts_for_two_threads_and_an_answer_for_one(
+    retriever: Retriever, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A search's worker helps embed the parts; an answer's comes to them last (see _ranked)."""
+    planned = _PlannedWays(retriever.embedder)
+    monkeypatch.setattr(retriever, "embedder", planned)
+    question = "How long did the talks in Istanbul last, and who led the delegations?"
+    for mode in (Mode.HYBRID, Mode.DENSE):
+        retriever.search(question, k=5, mode=mode)
+    assert planned.ways == [2, 2]
+    planned.ways.clear()
+    retriever.ask(question, mode=Mode.HYBRID)
+    assert planned.ways == [1]
