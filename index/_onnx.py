@@ -50,9 +50,10 @@ class OnnxEmbedder:
     def __init__(self, settings: ModelSettings) -> None:
         self.name = settings.name
         self._settings = settings
-        self._session: Any = None  # for a question: QUESTION_THREADS
+        # For a question: QUESTION_THREADS, the packed graph when the export has one (_packed).
+        self._session: Any = None
+        self._packed = False
         self._bulk_session: Any = None  # for more than a batch of texts (a build): every core
-        self._packed_session: Any = None  # for a question's parts, when the export has PACKED_FILE
         self._tokenizer: Any = None
         self._ids_of: Callable[[str], Sequence[int]] | None = None  # remembered, for a few texts
         self._loading = threading.Lock()
@@ -86,9 +87,9 @@ class OnnxEmbedder:
         tokenizer = Tokenizer.from_file(str(directory / TOKENIZER_FILE))
         tokenizer.enable_truncation(int(info["max_seq_length"]))
         tokenizer.no_padding()  # the file pads to 128; run_padded pads each batch to its longest text
-        if (directory / PACKED_FILE).is_file():
-            self._packed_session = self._new_session(QUESTION_THREADS, PACKED_FILE)
-        self._session = self._new_session(QUESTION_THREADS)
+        # With the packed graph a question never runs padded: the plain graph is loaded for a build.
+        self._packed = (directory / PACKED_FILE).is_file()
+        self._session = self._new_session(QUESTION_THREADS, PACKED_FILE if self._packed else MODEL_FILE)
         self._tokenizer = tokenizer
         self._ids_of = lru_cache(maxsize=REMEMBERED_TEXTS)(partial(_ids, tokenizer))
         width = self._session.get_outputs()[0].shape[-1]  # a name instead when the graph leaves it open
@@ -107,7 +108,8 @@ class OnnxEmbedder:
         return onnxruntime.InferenceSession(path, options, providers=["CPUExecutionProvider"])
 
     def _probe_dimension(self) -> int:
-        return int(run_padded([self._tokenizer.encode("dimension").ids], self._session).shape[1])
+        run = run_packed if self._packed else run_padded
+        return int(run([self._tokenizer.encode("dimension").ids], self._session).shape[1])
 
     def encode(self, texts: Sequence[str], *, progress: bool = False) -> npt.NDArray[np.float32]:
         self.warm_up()
@@ -120,8 +122,8 @@ class OnnxEmbedder:
                 if self._bulk_session is None:
                     self._bulk_session = self._new_session(0)  # 0: one thread per core
             session = self._bulk_session
-        elif self._packed_session is not None:
-            return run_packed(ids, self._packed_session)
+        elif self._packed:
+            return run_packed(ids, session)
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         for rows in _length_batches([len(row) for row in ids], self._settings.batch_size):
             out[rows] = run_padded([ids[i] for i in rows], session)
@@ -137,7 +139,7 @@ class OnnxEmbedder:
         ids = self._token_ids(texts)
         if not ids or self._on_every_core(ids):
             return [list(range(len(ids)))] if ids else []
-        if self._packed_session is not None:
+        if self._packed:
             return _even_packs([len(row) for row in ids], ways)
         lengths = [len(row) for row in ids]
         batches = _length_batches(lengths, self._settings.batch_size)

@@ -60,6 +60,12 @@ _log = logging.getLogger("quotedesk.retrieval")
 # Without vectors a sentence scores by the share of the question's terms it holds; an outlet is
 # quoted when its best sentence holds at least this share.
 BM25_MIN_SCORE = 0.5
+# Below this many passages a hybrid search's worker is done with BM25 before the caller has
+# embedded half the question's parts, so the parts are planned for both threads. MultiHop-RAG's
+# questions: BM25's proposals alone take 0.27 ms at 9k passages, 0.61 at 93k and 4.3 at 1M, and
+# the parts as two packs against one took x0.85 p50 at 9k, x0.80 at 93k and x1.10 at 1M. The
+# switch lies between the last two sizes; where exactly was not measured.
+SHARED_PARTS_MAX_PASSAGES = 500_000
 
 
 class Retriever:
@@ -363,12 +369,9 @@ class Retriever:
             whole.set_result(None)
             return query, rank(reader, query, mode, allowed, r), whole
         assert self.embedder is not None
-        # A search's worker helps with the parts right after BM25 (in a dense search, at once), so
-        # they are planned for two threads. An answer's worker helps last, once it has embedded
-        # the question whole, by when the caller has the parts: one batch costs it least (1M
-        # passages, packed parts in two packs against one: search x1.01, answer p95 x1.11).
-        ways = 1 if whole_question else 2
-        parts = SharedEncoding(self.embedder, parts_to_embed(query), ways)
+        parts = SharedEncoding(
+            self.embedder, parts_to_embed(query), _sharing_ways(reader, mode, whole_question)
+        )
         lexical = None
         first: list[tuple[Future[Any], Callable[[], Any]]] = []  # the worker's steps, in turn
         then: list[tuple[Future[Any], Callable[[], Any]]] = []
@@ -391,6 +394,18 @@ class Retriever:
         in_background_steps(*first, *((*then, helping) if whole_question else (helping, *then)))
         query = with_vectors(query, parts.vectors())
         return query, rank(reader, query, mode, allowed, r, lexical), whole
+
+
+def _sharing_ways(reader: IndexReader, mode: Mode, whole_question: bool) -> int:
+    """How many threads a question's parts are planned for (:meth:`~index.Embedder.batches`). A
+    dense search's worker helps at once; a hybrid search's after BM25, in time below
+    :data:`SHARED_PARTS_MAX_PASSAGES`. An answer's worker helps last, after embedding the question
+    whole, by when the caller has the parts (1M passages, two packs against one: p95 x1.11)."""
+    if whole_question:
+        return 1
+    if mode is Mode.DENSE or len(reader.passage_article) < SHARED_PARTS_MAX_PASSAGES:
+        return 2
+    return 1
 
 
 def _check_model(reader: IndexReader, settings: Settings) -> None:

@@ -228,3 +228,9 @@ def test_a_search_plans_its_parts_for_two_threads_and_an_answer_for_one(
     planned.ways.clear()
     retriever.ask(question, mode=Mode.HYBRID)
     assert planned.ways == [1]
+    # On a large index a hybrid search's worker is still in BM25 when it could help.
+    monkeypatch.setattr(_retriever, "SHARED_PARTS_MAX_PASSAGES", len(retriever.reader.passage_article))
+    planned.ways.clear()
+    for mode in (Mode.HYBRID, Mode.DENSE):
+        retriever.search(question, k=5, mode=mode)
+    assert planned.ways == [1, 2]
