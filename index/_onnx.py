@@ -3,12 +3,14 @@
 
 The exported graph ends in the model's own pooling (mean over tokens) and L2 normalisation, so a
 forward pass returns finished sentence vectors. Weights are quantised per output channel, which
-keeps vectors within ~0.99 cosine of PyTorch's (per-tensor quantisation fell to ~0.96).
+keeps vectors within ~0.99 cosine of PyTorch's (per-tensor quantisation fell to ~0.96). A second
+graph takes a question's parts packed into one row, one pass for all (:func:`run_packed`).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections.abc import Callable, Sequence
 from functools import lru_cache, partial
@@ -42,6 +44,8 @@ ONE_CORE_MAX_TOKENS = 256
 # A question's parts are tokenized to plan their batches (``batches``) and again to embed them;
 # the last this many texts are remembered, so each is tokenized once (0.13 ms a question).
 REMEMBERED_TEXTS = 4096
+
+_log = logging.getLogger("quotedesk.index")
 
 
 class OnnxEmbedder:
@@ -89,6 +93,12 @@ class OnnxEmbedder:
         tokenizer.no_padding()  # the file pads to 128; run_padded pads each batch to its longest text
         # With the packed graph a question never runs padded: the plain graph is loaded for a build.
         self._packed = (directory / PACKED_FILE).is_file()
+        if not self._packed:
+            _log.warning(
+                "the ONNX export at %s predates packed questions; run `quotedesk model export` again "
+                "so that a question's parts are embedded in one pass instead of several",
+                directory,
+            )
         self._session = self._new_session(QUESTION_THREADS, PACKED_FILE if self._packed else MODEL_FILE)
         self._tokenizer = tokenizer
         self._ids_of = lru_cache(maxsize=REMEMBERED_TEXTS)(partial(_ids, tokenizer))
