@@ -63,7 +63,7 @@ BM25_MIN_SCORE = 0.5
 # Below this many passages a hybrid search's worker is done with BM25 before the caller has
 # embedded half the question's parts, so the parts are planned for both threads. MultiHop-RAG's
 # questions: BM25's proposals alone take 0.27 ms at 9k passages, 0.61 at 93k and 4.3 at 1M, and
-# the parts as two packs against one took x0.85 p50 at 9k, x0.80 at 93k and x1.10 at 1M. The
+# the parts as two packs against one took x0.85 p50 at 9k, x0.80 at 93k and x1.06 to x1.10 at 1M. The
 # switch lies between the last two sizes; where exactly was not measured.
 SHARED_PARTS_MAX_PASSAGES = 500_000
 
@@ -400,7 +400,7 @@ def _sharing_ways(reader: IndexReader, mode: Mode, whole_question: bool) -> int:
     """How many threads a question's parts are planned for (:meth:`~index.Embedder.batches`). A
     dense search's worker helps at once; a hybrid search's after BM25, in time below
     :data:`SHARED_PARTS_MAX_PASSAGES`. An answer's worker helps last, after embedding the question
-    whole, by when the caller has the parts (1M passages, two packs against one: p95 x1.11)."""
+    whole, by when the caller has the parts (1M passages, two packs against one: p95 x1.04 to x1.11)."""
     if whole_question:
         return 1
     if mode is Mode.DENSE or len(reader.passage_article) < SHARED_PARTS_MAX_PASSAGES:
