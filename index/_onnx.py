@@ -149,9 +149,9 @@ class OnnxEmbedder:
         ids = self._token_ids(texts)
         if not ids or self._on_every_core(ids):
             return [list(range(len(ids)))] if ids else []
-        if self._packed:
-            return _even_packs([len(row) for row in ids], ways)
         lengths = [len(row) for row in ids]
+        if self._packed:
+            return _even_packs(lengths, ways)
         batches = _length_batches(lengths, self._settings.batch_size)
         return sorted(batches, key=lambda rows: len(rows) * max(lengths[i] for i in rows), reverse=True)
 
@@ -183,9 +183,15 @@ def run_padded(ids: Sequence[Sequence[int]], session: Any) -> npt.NDArray[np.flo
 
 def run_packed(ids: Sequence[Sequence[int]], session: Any) -> npt.NDArray[np.float32]:
     """The vectors of texts given as token ids, run one after another in a single row by
-    ``session`` of :data:`PACKED_FILE`'s graph: each text's positions numbered from 0, and a
-    pooling row per text weighing its own tokens 1/length (the graph keeps a text's tokens from
-    attending to another's)."""
+    ``session`` of :data:`PACKED_FILE`'s graph (see :func:`packed_feed`)."""
+    vectors: npt.NDArray[np.float32] = session.run(None, packed_feed(ids))[0]
+    return vectors
+
+
+def packed_feed(ids: Sequence[Sequence[int]]) -> dict[str, npt.NDArray[Any]]:
+    """The packed graph's inputs for texts given as token ids: their tokens in one row, each
+    text's positions numbered from 0, and a pooling row per text weighing its own tokens 1/length
+    (the graph keeps a text's tokens from attending to another's)."""
     lengths = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
     total = int(lengths.sum())
     tokens = np.fromiter(chain.from_iterable(ids), dtype=np.int64, count=total)
@@ -193,9 +199,7 @@ def run_packed(ids: Sequence[Sequence[int]], session: Any) -> npt.NDArray[np.flo
     positions = np.arange(total, dtype=np.int64) - np.repeat(starts, lengths)
     pooling = np.zeros((len(ids), total), dtype=np.float32)
     pooling[np.repeat(np.arange(len(ids)), lengths), np.arange(total)] = np.repeat(1.0 / lengths, lengths)
-    feed = {"input_ids": tokens[None], "position_ids": positions[None], "pooling": pooling}
-    vectors: npt.NDArray[np.float32] = session.run(None, feed)[0]
-    return vectors
+    return {"input_ids": tokens[None], "position_ids": positions[None], "pooling": pooling}
 
 
 def _ids(tokenizer: Any, text: str) -> tuple[int, ...]:

@@ -18,7 +18,14 @@ from index import (
     embedder_for,
     export_onnx_int8,
 )
-from index._onnx import _MAX_PADDING_SHARE, PACKED_FILE, QUESTION_THREADS, _even_packs, _length_batches
+from index._onnx import (
+    _MAX_PADDING_SHARE,
+    PACKED_FILE,
+    QUESTION_THREADS,
+    _even_packs,
+    _length_batches,
+    packed_feed,
+)
 
 TEXTS = [
     "How long did the talks in Istanbul last?",
@@ -211,12 +218,8 @@ def test_a_packing_that_disagrees_is_not_kept(
     the export's check refuses the packed graph, and questions run padded."""
 
     def numbered_on(ids: Any, session: Any) -> Any:
-        lengths = [len(row) for row in ids]
-        pooling = np.zeros((len(ids), sum(lengths)), dtype=np.float32)
-        for i, start in enumerate(np.cumsum(lengths) - lengths):
-            pooling[i, start : start + lengths[i]] = 1 / lengths[i]
-        tokens = np.array([[token for row in ids for token in row]], dtype=np.int64)
-        feed = {"input_ids": tokens, "position_ids": np.arange(sum(lengths))[None], "pooling": pooling}
+        feed = packed_feed(ids)
+        feed["position_ids"] = np.arange(feed["input_ids"].shape[1])[None]
         return session.run(None, feed)[0]
 
     monkeypatch.setattr(_onnx_export, "run_packed", numbered_on)
