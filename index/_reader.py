@@ -285,8 +285,20 @@ class IndexReader:
         return _dense.as_float32(self.sentence_vectors.rows(rows))
 
     def passage_rows(self, rows: npt.NDArray[np.int64]) -> npt.NDArray[np.float32]:
-        """Passage vectors ``rows``, as float32."""
-        return _dense.as_float32(self.passage_vectors.rows(rows))
+        """Passage vectors ``rows``, as float32: from the FAISS index's own copy where it holds them
+        exactly (already in memory), else read from the file."""
+        stored = self._stored_passage_vectors
+        if stored is None:
+            return _dense.as_float32(self.passage_vectors.rows(rows))
+        if rows.shape[0] and (int(rows.min()) < 0 or int(rows.max()) >= stored.shape[0]):
+            raise IndexError(f"passages outside 0..{stored.shape[0] - 1} of {self.path}")
+        return _dense.widened(stored[rows])
+
+    @cached_property
+    def _stored_passage_vectors(self) -> npt.NDArray[np.float16] | npt.NDArray[np.float32] | None:
+        # A search reads ~200 scattered passage vectors, one positioned read each: ~1.6 ms of a
+        # 1M-passage search, where the graph's storage holds the same float16 values in memory.
+        return _dense.stored_vectors(self.dense_index) if self.has_vectors else None
 
     def dense_search(
         self,

@@ -92,6 +92,34 @@ def test_stored_vectors_widen_to_the_same_float32_values() -> None:
 
 
 @pytest.mark.parametrize("kind", [DenseIndex.EXACT, DenseIndex.HNSW, DenseIndex.COMPACT])
+def test_the_index_lends_its_vectors_only_where_it_holds_them_exactly(kind: DenseIndex) -> None:
+    vectors = clustered(500, dimension=16)
+    stored = _dense.stored_vectors(build_dense_index(vectors, kind))
+    if kind is DenseIndex.COMPACT:  # 8-bit codes: near the vectors, not them
+        assert stored is None
+        return
+    assert stored is not None
+    np.testing.assert_array_equal(_dense.widened(stored), vectors.astype(np.float32))
+    assert not stored.flags.writeable
+    assert _dense.stored_vectors(build_dense_index(vectors[:0], kind)) is None
+
+
+@pytest.mark.parametrize("kind", [DenseIndex.EXACT, DenseIndex.HNSW, DenseIndex.COMPACT])
+def test_passage_rows_are_the_files_rows_from_wherever_they_are_read(
+    kind: DenseIndex, tmp_path: Path, settings: Settings, embedder: Any
+) -> None:
+    reader = built_as(kind, tmp_path, settings, embedder)
+    assert (reader._stored_passage_vectors is None) == (kind is DenseIndex.COMPACT)
+    rows = np.array([0, 2, 3, 7, len(reader.passage_article) - 1], dtype=np.int64)
+    from_file = _dense.as_float32(reader.passage_vectors.rows(rows))
+    np.testing.assert_array_equal(reader.passage_rows(rows), from_file)
+    assert reader.passage_rows(rows[:0]).shape == (0, from_file.shape[1])
+    for outside in (-1, len(reader.passage_article)):
+        with pytest.raises(IndexError):
+            reader.passage_rows(np.array([1, outside], dtype=np.int64))
+
+
+@pytest.mark.parametrize("kind", [DenseIndex.EXACT, DenseIndex.HNSW, DenseIndex.COMPACT])
 def test_chosen_passages_are_rescored_as_the_index_scores_them(kind: DenseIndex) -> None:
     vectors = clustered(2000, dimension=16)
     index = build_dense_index(vectors, kind)
