@@ -70,6 +70,7 @@ class IndexReader:
         _ = self.bm25, self.bm25_tokenizer
         if self.has_vectors:
             _ = self.dense_index, self.passage_vectors, self.sentence_vectors, self.subset_scan
+            _ = self._stored_passage_vectors
 
     # --- metadata -------------------------------------------------------------------------------
 
@@ -298,7 +299,14 @@ class IndexReader:
     def _stored_passage_vectors(self) -> npt.NDArray[np.float16] | npt.NDArray[np.float32] | None:
         # A search reads ~200 scattered passage vectors, one positioned read each: ~1.6 ms of a
         # 1M-passage search, where the graph's storage holds the same float16 values in memory.
-        return _dense.stored_vectors(self.dense_index) if self.has_vectors else None
+        stored = _dense.stored_vectors(self.dense_index) if self.has_vectors else None
+        expected = self.passage_vectors.shape
+        if stored is not None and stored.shape != expected:
+            raise IndexCorruptError(
+                f"{self.path / 'dense.faiss'}: {stored.shape[0]} vectors of {stored.shape[1]} where "
+                f"passage_vectors.npy has {expected[0]} of {expected[1]}; rebuild the index"
+            )
+        return stored
 
     def dense_search(
         self,

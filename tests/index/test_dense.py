@@ -10,7 +10,7 @@ import numpy.typing as npt
 import pytest
 
 from config import DenseIndex, Settings
-from index import _dense
+from index import IndexCorruptError, IndexReader, _dense
 from index._dense import EXACT_SUBSET_SHARE, build_dense_index, chosen_kind, search
 from tests.index.vectors import built_as, clustered
 
@@ -117,6 +117,18 @@ def test_passage_rows_are_the_files_rows_from_wherever_they_are_read(
     for outside in (-1, len(reader.passage_article)):
         with pytest.raises(IndexError):
             reader.passage_rows(np.array([1, outside], dtype=np.int64))
+
+
+def test_a_faiss_index_that_does_not_hold_the_passage_vectors_is_reported(
+    tmp_path: Path, settings: Settings, embedder: Any
+) -> None:
+    built = built_as(DenseIndex.EXACT, tmp_path, settings, embedder)
+    count, dimension = built.passage_vectors.shape
+    reader = IndexReader(built.path, built.manifest)  # not loaded yet
+    reader.__dict__["dense_index"] = build_dense_index(clustered(count - 1, dimension), DenseIndex.EXACT)
+    said = rf"dense\.faiss: {count - 1} vectors .* has {count} .* rebuild"
+    with pytest.raises(IndexCorruptError, match=said):
+        reader.load_all()
 
 
 @pytest.mark.parametrize("kind", [DenseIndex.EXACT, DenseIndex.HNSW, DenseIndex.COMPACT])
