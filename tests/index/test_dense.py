@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -74,10 +75,31 @@ def test_a_filtered_graph_search_finds_the_subsets_nearest(monkeypatch: pytest.M
     assert found / expected >= 0.9
 
 
+@pytest.fixture(scope="module")
+def reader_of(
+    tmp_path_factory: pytest.TempPathFactory, settings: Settings, embedder: Any, seed_index: Path
+) -> Callable[[DenseIndex], IndexReader]:
+    """The bundled corpus's index with each kind of dense index, each built once for this module
+    (the session's seed index is the exact one)."""
+    readers: dict[DenseIndex, IndexReader] = {}
+
+    def of(kind: DenseIndex) -> IndexReader:
+        if kind not in readers:
+            directory = tmp_path_factory.mktemp(kind.value)
+            readers[kind] = (
+                IndexReader.open(seed_index)
+                if kind is DenseIndex.EXACT
+                else built_as(kind, directory, settings, embedder)
+            )
+        return readers[kind]
+
+    return of
+
+
 def test_the_build_records_and_serves_the_chosen_kind(
-    tmp_path: Path, settings: Settings, embedder: Any
+    reader_of: Callable[[DenseIndex], IndexReader],
 ) -> None:
-    reader = built_as(DenseIndex.COMPACT, tmp_path, settings, embedder)
+    reader = reader_of(DenseIndex.COMPACT)
     assert reader.manifest["dense_index"] == "compact"
     assert hasattr(reader.dense_index, "hnsw")
     passage = reader.passage_rows(np.array([3], dtype=np.int64))[0]
@@ -106,9 +128,10 @@ def test_the_index_lends_its_vectors_only_where_it_holds_them_exactly(kind: Dens
 
 @pytest.mark.parametrize("kind", [DenseIndex.EXACT, DenseIndex.HNSW, DenseIndex.COMPACT])
 def test_passage_rows_are_the_files_rows_from_wherever_they_are_read(
-    kind: DenseIndex, tmp_path: Path, settings: Settings, embedder: Any
+    kind: DenseIndex, reader_of: Callable[[DenseIndex], IndexReader]
 ) -> None:
-    reader = built_as(kind, tmp_path, settings, embedder)
+    reader = reader_of(kind)
+    assert reader.manifest["dense_index"] == kind.value
     assert (reader._stored_passage_vectors is None) == (kind is DenseIndex.COMPACT)
     rows = np.array([0, 2, 3, 7, len(reader.passage_article) - 1], dtype=np.int64)
     from_file = _dense.as_float32(reader.passage_vectors.rows(rows))
@@ -120,9 +143,9 @@ def test_passage_rows_are_the_files_rows_from_wherever_they_are_read(
 
 
 def test_a_faiss_index_that_does_not_hold_the_passage_vectors_is_reported(
-    tmp_path: Path, settings: Settings, embedder: Any
+    reader_of: Callable[[DenseIndex], IndexReader],
 ) -> None:
-    built = built_as(DenseIndex.EXACT, tmp_path, settings, embedder)
+    built = reader_of(DenseIndex.EXACT)
     count, dimension = built.passage_vectors.shape
     reader = IndexReader(built.path, built.manifest)  # not loaded yet
     reader.__dict__["dense_index"] = build_dense_index(clustered(count - 1, dimension), DenseIndex.EXACT)
