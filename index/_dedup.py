@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import zlib
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -14,6 +14,11 @@ _WORD = re.compile(r"\w+")
 _SHINGLE = 5
 # A 5-gram found in more articles than this is a stock phrase, not evidence of copying.
 _MAX_POSTINGS = 50
+# Article pairs counted at a time. A story printed by ~50 outlets makes each of its 5-grams ~1,200
+# pairs, so the pairs of every 5-gram at once ran to billions: 23 GB at peak for a corpus of 54
+# copies of MultiHop-RAG's articles (454k passages; 5.5 GB for 22 copies, where the rest of the
+# build peaked at 1.3). A batch at a time, memory holds one batch and the distinct pairs.
+_PAIR_BATCH = 1 << 23
 
 
 def shingles(text: str) -> npt.NDArray[np.uint32]:
@@ -35,18 +40,10 @@ def near_duplicates(texts: Sequence[str], min_containment: float) -> dict[int, l
     grams, docs = grams[order], docs[order]
     starts = np.flatnonzero(np.concatenate([[grams.size > 0], grams[1:] != grams[:-1]]))
     lengths = np.diff(np.append(starts, grams.size))
-    codes = []
-    for length in range(2, _MAX_POSTINGS + 1):
-        group = starts[lengths == length]
-        if not group.size:
-            continue
-        members = docs[group[:, None] + np.arange(length)]
-        first, second = np.triu_indices(length, 1)
-        codes.append(members[:, first].ravel() * len(sets) + members[:, second].ravel())
-    if not codes:
+    pairs, shared = _counted(_pair_codes(starts, lengths, docs, len(sets)))
+    if not pairs.size:
         return {}
     found: dict[int, list[tuple[int, float]]] = defaultdict(list)
-    pairs, shared = np.unique(np.concatenate(codes), return_counts=True)
     a, b = pairs // len(sets), pairs % len(sets)
     containment = shared / np.maximum(1, np.minimum(sizes[a], sizes[b]))
     close = containment >= min_containment
@@ -54,3 +51,48 @@ def near_duplicates(texts: Sequence[str], min_containment: float) -> dict[int, l
         found[x].append((y, round(c, 3)))
         found[y].append((x, round(c, 3)))
     return {doc: sorted(others, key=lambda o: (-o[1], o[0])) for doc, others in found.items()}
+
+
+def _pair_codes(
+    starts: npt.NDArray[np.int64], lengths: npt.NDArray[np.int64], docs: npt.NDArray[np.int64], count: int
+) -> Iterator[npt.NDArray[np.int64]]:
+    """For each 5-gram in 2 to :data:`_MAX_POSTINGS` articles (its postings ``docs[start:start +
+    length]``), each pair of its articles as ``first * count + second``: at most
+    :data:`_PAIR_BATCH` codes at a time."""
+    for length in range(2, _MAX_POSTINGS + 1):
+        group = starts[lengths == length]
+        first, second = np.triu_indices(length, 1)
+        step = max(1, _PAIR_BATCH // first.size)
+        for at in range(0, group.size, step):
+            members = docs[group[at : at + step, None] + np.arange(length)]
+            yield members[:, first].ravel() * count + members[:, second].ravel()
+
+
+def _counted(
+    batches: Iterable[npt.NDArray[np.int64]],
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """The distinct codes of ``batches`` (ascending) and how often each occurs, counted a batch at
+    a time. The counts so far are merged once they hold twice what the last merge left, so merging
+    costs about as much as counting."""
+    counted: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]] = []
+    held, limit = 0, _PAIR_BATCH
+    for codes in batches:
+        counted.append(np.unique(codes, return_counts=True))
+        held += counted[-1][0].size
+        if held > limit:
+            counted = [_merged(counted)]
+            held = counted[0][0].size
+            limit = max(_PAIR_BATCH, 2 * held)
+    if not counted:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    return _merged(counted)
+
+
+def _merged(
+    counted: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]],
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    if len(counted) == 1:
+        return counted[0]
+    codes, inverse = np.unique(np.concatenate([c for c, _ in counted]), return_inverse=True)
+    times = np.concatenate([t for _, t in counted]).astype(np.float64)  # exact below 2**53
+    return codes, np.bincount(inverse, weights=times, minlength=codes.size).astype(np.int64)

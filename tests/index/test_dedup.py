@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import json
+import random
+from itertools import combinations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pytest
+
 from config import Settings
-from index import IndexReader, build_index
+from index import IndexReader, _dedup, build_index
+from index._dedup import near_duplicates, shingles
 from retrieval import Retriever
 
 WIRE = (
@@ -39,3 +45,61 @@ def test_wire_copies_are_marked(tmp_path: Path, settings: Settings, embedder: An
     answer = Retriever.load(tmp_path / "idx", settings=settings).ask("How long did the talks in Geneva last?")
     same = {o.outlet: o.same_story_as for o in answer.outlets}
     assert same["Wire A"] == ["Paper B"] and same["Paper B"] == ["Wire A"]
+
+
+def _stories(copies: int, seed: int = 0) -> list[str]:
+    """A few stories, each printed ``copies`` times with a sentence or two left out or added, plus
+    a stock phrase in more articles than a 5-gram may be and still count as evidence."""
+    rng = random.Random(seed)
+    words = [f"w{i}" for i in range(400)]
+    stock = "according to a statement released on"
+    texts = []
+    for _story in range(4):
+        sentences = [" ".join(rng.choices(words, k=12)) for _ in range(8)]
+        for _copy in range(copies):
+            kept = [s for s in sentences if rng.random() > 0.2]
+            kept += [" ".join(rng.choices(words, k=12)) for _ in range(rng.randrange(3))]
+            texts.append(f"{stock} Monday. " + ". ".join(kept))
+    return texts
+
+
+def _brute_force(texts: list[str], min_containment: float) -> dict[int, list[tuple[int, float]]]:
+    sets = [set(shingles(t).tolist()) for t in texts]
+    postings: dict[int, int] = {}
+    for grams in sets:
+        for gram in grams:
+            postings[gram] = postings.get(gram, 0) + 1
+    found: dict[int, list[tuple[int, float]]] = {}
+    for i, j in combinations(range(len(texts)), 2):
+        shared = sum(1 for g in sets[i] & sets[j] if postings[g] <= _dedup._MAX_POSTINGS)
+        containment = shared / max(1, min(len(sets[i]), len(sets[j])))
+        if shared and containment >= min_containment:
+            found.setdefault(i, []).append((j, round(containment, 3)))
+            found.setdefault(j, []).append((i, round(containment, 3)))
+    return {doc: sorted(others, key=lambda o: (-o[1], o[0])) for doc, others in found.items()}
+
+
+def test_near_duplicates_are_the_pairs_sharing_enough_uncommon_5_grams() -> None:
+    texts = _stories(copies=15)  # 60 articles: the stock phrase is in more than 50
+    found = near_duplicates(texts, 0.5)
+    assert found == _brute_force(texts, 0.5)
+    assert found and all(i // 15 == j // 15 for i, others in found.items() for j, _ in others)
+
+
+@pytest.mark.parametrize("batch", [1, 7, 1000])
+def test_pairs_counted_a_batch_at_a_time_are_the_same(batch: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    texts = _stories(copies=12, seed=1)
+    whole = near_duplicates(texts, 0.3)
+    monkeypatch.setattr(_dedup, "_PAIR_BATCH", batch)
+    assert near_duplicates(texts, 0.3) == whole
+
+
+def test_counts_merged_from_batches_are_the_counts_of_them_all(monkeypatch: pytest.MonkeyPatch) -> None:
+    batches = [np.random.default_rng(seed).integers(0, 50, 40) for seed in range(9)]
+    everything = np.concatenate(batches)
+    monkeypatch.setattr(_dedup, "_PAIR_BATCH", 30)  # merged several times on the way
+    codes, times = _dedup._counted(iter(batches))
+    expected_codes, expected_times = np.unique(everything, return_counts=True)
+    assert codes.tolist() == expected_codes.tolist() and times.tolist() == expected_times.tolist()
+    empty_codes, empty_times = _dedup._counted(iter([]))
+    assert empty_codes.size == 0 and empty_times.size == 0
