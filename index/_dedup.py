@@ -16,9 +16,13 @@ _SHINGLE = 5
 _MAX_POSTINGS = 50
 # Article pairs counted at a time. A story printed by ~50 outlets makes each of its 5-grams ~1,200
 # pairs, so the pairs of every 5-gram at once ran to billions: 23 GB at peak for a corpus of 54
-# copies of MultiHop-RAG's articles (454k passages; 5.5 GB for 22 copies, where the rest of the
+# copies of MultiHop-RAG's articles (454k passages; 5.9 GB for 22 copies, where the rest of the
 # build peaked at 1.3). A batch at a time, memory holds one batch and the distinct pairs.
 _PAIR_BATCH = 1 << 23
+# Above this many pairs, they are counted by a compiled loop (_dedup_kernels) instead: 54 copies
+# make 827 million, which numpy counted in 114 s and the loop in 25 (with its preparation). Below
+# it numpy's counting is quick and a build of a few articles does not load numba (~0.5 s).
+COMPILED_FROM_PAIRS = 1 << 22
 
 
 def shingles(text: str) -> npt.NDArray[np.uint32]:
@@ -37,20 +41,51 @@ def near_duplicates(texts: Sequence[str], min_containment: float) -> dict[int, l
     grams = np.concatenate(sets) if sets else np.zeros(0, dtype=np.uint32)
     docs = np.repeat(np.arange(len(sets), dtype=np.int64), sizes)
     order = np.argsort(grams, kind="stable")  # by 5-gram, then article
-    grams, docs = grams[order], docs[order]
+    grams, by_gram = grams[order], docs[order]
     starts = np.flatnonzero(np.concatenate([[grams.size > 0], grams[1:] != grams[:-1]]))
     lengths = np.diff(np.append(starts, grams.size))
-    pairs, shared = _counted(_pair_codes(starts, lengths, docs, len(sets)))
-    if not pairs.size:
+    kept = (lengths >= 2) & (lengths <= _MAX_POSTINGS)
+    if int((lengths[kept] * (lengths[kept] - 1) // 2).sum()) > COMPILED_FROM_PAIRS:
+        a, b, shared = _compiled_pairs(order, starts, lengths, kept, docs, by_gram, len(sets))
+    else:
+        codes, shared = _counted(_pair_codes(starts, lengths, by_gram, len(sets)))
+        a, b = codes // len(sets), codes % len(sets)
+    if not a.size:
         return {}
     found: dict[int, list[tuple[int, float]]] = defaultdict(list)
-    a, b = pairs // len(sets), pairs % len(sets)
     containment = shared / np.maximum(1, np.minimum(sizes[a], sizes[b]))
     close = containment >= min_containment
     for x, y, c in zip(a[close].tolist(), b[close].tolist(), containment[close].tolist(), strict=True):
         found[x].append((y, round(c, 3)))
         found[y].append((x, round(c, 3)))
     return {doc: sorted(others, key=lambda o: (-o[1], o[0])) for doc, others in found.items()}
+
+
+def _compiled_pairs(
+    order: npt.NDArray[np.int64],
+    starts: npt.NDArray[np.int64],
+    lengths: npt.NDArray[np.int64],
+    kept: npt.NDArray[np.bool_],
+    docs: npt.NDArray[np.int64],
+    by_gram: npt.NDArray[np.int64],
+    count: int,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """:func:`~index._dedup_kernels.shared_counts` of the ``kept`` 5-grams among ``count``
+    articles, from the postings in article order (``docs``, as shingled) and in 5-gram order
+    (``by_gram``, ``docs[order]``)."""
+    from index._dedup_kernels import shared_counts
+
+    # 32-bit numbers where they fit: a 454k-passage corpus holds 53 million postings.
+    renumbered = (np.cumsum(kept) - 1).astype(np.int32)  # a kept 5-gram's number among the kept
+    gram = np.empty(order.size, dtype=np.int32)
+    gram[order] = np.repeat(np.arange(starts.size, dtype=np.int32), lengths)  # in article order
+    held = kept[gram]
+    doc_starts = np.concatenate(([0], np.cumsum(np.bincount(docs[held], minlength=count))))
+    doc_grams = renumbered[gram[held]]
+    del gram, held
+    gram_starts = np.concatenate(([0], np.cumsum(lengths[kept])))
+    gram_docs = by_gram[np.repeat(kept, lengths)].astype(np.int32)
+    return shared_counts(doc_starts, doc_grams, gram_starts, gram_docs)  # type: ignore[no-any-return]
 
 
 def _pair_codes(

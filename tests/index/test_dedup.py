@@ -79,18 +79,27 @@ def _brute_force(texts: list[str], min_containment: float) -> dict[int, list[tup
     return {doc: sorted(others, key=lambda o: (-o[1], o[0])) for doc, others in found.items()}
 
 
-def test_near_duplicates_are_the_pairs_sharing_enough_uncommon_5_grams() -> None:
+@pytest.mark.parametrize("compiled", [False, True])
+def test_near_duplicates_are_the_pairs_sharing_enough_uncommon_5_grams(
+    compiled: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_dedup, "COMPILED_FROM_PAIRS", 0 if compiled else 1 << 62)
     texts = _stories(copies=15)  # 60 articles: the stock phrase is in more than 50
+    texts.insert(7, "too short")  # no 5-gram at all
     found = near_duplicates(texts, 0.5)
     assert found == _brute_force(texts, 0.5)
-    assert found and all(i // 15 == j // 15 for i, others in found.items() for j, _ in others)
+    assert found and 7 not in found
+    assert near_duplicates(texts, 0.05) == _brute_force(texts, 0.05)  # pairs across stories too
 
 
 @pytest.mark.parametrize("batch", [1, 7, 1000])
 def test_pairs_counted_a_batch_at_a_time_are_the_same(batch: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_dedup, "COMPILED_FROM_PAIRS", 1 << 62)
     texts = _stories(copies=12, seed=1)
     whole = near_duplicates(texts, 0.3)
     monkeypatch.setattr(_dedup, "_PAIR_BATCH", batch)
+    assert near_duplicates(texts, 0.3) == whole
+    monkeypatch.setattr(_dedup, "COMPILED_FROM_PAIRS", 0)
     assert near_duplicates(texts, 0.3) == whole
 
 
