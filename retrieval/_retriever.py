@@ -63,8 +63,9 @@ BM25_MIN_SCORE = 0.5
 # Below this many passages a hybrid search's worker is done with BM25 before the caller has
 # embedded half the question's parts, so the parts are planned for both threads. MultiHop-RAG's
 # questions: BM25's proposals alone take 0.27 ms at 9k passages, 0.61 at 93k and 4.3 at 1M, and
-# the parts as two packs against one took x0.85 p50 at 9k, x0.80 at 93k and x1.06 to x1.10 at 1M. The
-# switch lies between the last two sizes; where exactly was not measured.
+# the parts as two packs against one took x0.85 p50 at 9k, x0.80 at 93k, x0.97 and x0.99 at 454k
+# and x1.06 to x1.10 at 1M. The switch lies between the last two sizes, near 650k on a straight
+# line through the ratios, where either plan costs about the same.
 SHARED_PARTS_MAX_PASSAGES = 500_000
 
 
