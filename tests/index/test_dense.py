@@ -85,11 +85,10 @@ def reader_of(
 
     def of(kind: DenseIndex) -> IndexReader:
         if kind not in readers:
-            directory = tmp_path_factory.mktemp(kind.value)
             readers[kind] = (
                 IndexReader.open(seed_index)
                 if kind is DenseIndex.EXACT
-                else built_as(kind, directory, settings, embedder)
+                else built_as(kind, tmp_path_factory.mktemp(kind.value), settings, embedder)
             )
         return readers[kind]
 
