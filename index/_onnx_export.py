@@ -14,7 +14,15 @@ from typing import Any
 from config import ModelSettings
 from index._embed import OFFLINE_ENV, model_dir
 from index._errors import ModelUnavailableError
-from index._onnx import EXPORT_FILE, MODEL_FILE, PACKED_FILE, TOKENIZER_FILE, run_packed, run_padded
+from index._onnx import (
+    EXPORT_FILE,
+    MODEL_FILE,
+    PACKED_FILE,
+    PACKED_VERSION,
+    TOKENIZER_FILE,
+    run_packed,
+    run_padded,
+)
 
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 _PACKED_INPUTS = ("input_ids", "position_ids", "pooling")
@@ -57,6 +65,8 @@ def export_onnx_int8(settings: ModelSettings, target: Path) -> dict[str, Any]:
         shutil.copy(source / TOKENIZER_FILE, work / TOKENIZER_FILE)
         info = {"model": settings.name, "source": str(source), "max_seq_length": int(window)}
         info["packed"] = packed  # whether questions run packed (see _export_packed)
+        if packed:
+            info["packed_version"] = PACKED_VERSION
         (work / EXPORT_FILE).write_text(json.dumps(info, indent=2), encoding="utf-8")
         # A reader sees the old export or the new one, never half of one.
         old = target.with_name(f".{target.name}-old")
@@ -76,10 +86,12 @@ def _export_quantised(source: Path, work: Path) -> bool:
     from onnxruntime.quantization import QuantType, quantize_dynamic
     from transformers import AutoModel
 
+    from index._packed_bert import bert_shaped
+
     encoder = AutoModel.from_pretrained(str(source), local_files_only=True).eval()
     _export_pooled(encoder, work / "model.onnx")
     graphs = [("model.onnx", MODEL_FILE)]
-    if hasattr(encoder, "embeddings") and hasattr(encoder, "encoder"):
+    if bert_shaped(encoder):
         _export_packed(encoder, work / "packed.onnx")
         if _packing_agrees(source, work / "model.onnx", work / "packed.onnx"):
             graphs.append(("packed.onnx", PACKED_FILE))
@@ -126,29 +138,18 @@ def _export_packed(encoder: Any, out: Path) -> None:
     text's positions numbered from 0 and its tokens attending only to each other, then mean-pooled
     by ``pooling`` (a row per text, 1/length over its tokens). The same vectors as the texts apart,
     with no padding, in one pass: a pass reads every weight once, which is most of its time for
-    short texts (one MultiHop-RAG question's parts: 11.1 ms in ~2.3 padded batches, 8.4 packed)."""
+    short texts (one MultiHop-RAG question's parts: 11.1 ms in ~2.3 padded batches, 8.4 packed).
+    The forward pass is written out (:class:`~index._packed_bert.PackedBert`), which made a
+    question's pass x0.77 again."""
     import torch
 
-    class Packed(torch.nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.encoder = encoder
-
-        def forward(self, input_ids: Any, position_ids: Any, pooling: Any) -> Any:
-            member = (pooling > 0).to(pooling.dtype)
-            same_text = member.transpose(0, 1) @ member
-            blocked = (1.0 - same_text) * torch.finfo(pooling.dtype).min
-            hidden = self.encoder.embeddings(
-                input_ids=input_ids, position_ids=position_ids, token_type_ids=torch.zeros_like(input_ids)
-            )
-            tokens = self.encoder.encoder(hidden, attention_mask=blocked[None, None]).last_hidden_state[0]
-            return torch.nn.functional.normalize(pooling @ tokens, p=2, dim=1)
+    from index._packed_bert import PackedBert
 
     ids = torch.ones((1, 8), dtype=torch.long)
     pooling = torch.zeros((2, 8))
     pooling[0, :5], pooling[1, 5:] = 1 / 5, 1 / 3
     torch.onnx.export(
-        Packed().eval(),
+        PackedBert(encoder).eval(),
         (ids, torch.tensor([[0, 1, 2, 3, 4, 0, 1, 2]]), pooling),
         str(out),
         input_names=list(_PACKED_INPUTS),

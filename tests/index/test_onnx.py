@@ -21,6 +21,7 @@ from index import (
 from index._onnx import (
     _MAX_PADDING_SHARE,
     PACKED_FILE,
+    PACKED_VERSION,
     QUESTION_THREADS,
     _even_packs,
     _length_batches,
@@ -185,23 +186,53 @@ def test_an_export_without_the_packed_graph_runs_questions_padded(
     assert onnx.encode(PARTS).shape == (len(PARTS), onnx.dimension)
 
 
+def test_an_export_of_the_first_packed_graph_runs_packed_and_says_to_export_again(
+    tmp_path: Path, exported: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level("WARNING", logger="quotedesk.index"):
+        OnnxEmbedder(exported.model).warm_up()
+    assert not caplog.text  # a current export
+    copy = tmp_path / "onnx-int8"
+    copy.mkdir()
+    for item in exported.model.onnx_dir.iterdir():
+        (copy / item.name).write_bytes(item.read_bytes())
+    info = json.loads((copy / "export.json").read_text())
+    del info["packed_version"]  # as exports before it wrote
+    (copy / "export.json").write_text(json.dumps(info))
+    onnx = OnnxEmbedder(exported.model.model_copy(update={"onnx_dir": copy}))
+    with caplog.at_level("WARNING", logger="quotedesk.index"):
+        onnx.warm_up()
+    assert "quotedesk model export" in caplog.text
+    assert onnx._packed
+
+
+@pytest.fixture(scope="module")
+def bert(settings: Settings) -> Any:
+    """The local model's encoder in PyTorch, as the export loads it."""
+    from transformers import AutoModel
+
+    from index import model_dir
+
+    source = model_dir(settings.model)
+    assert source is not None
+    return AutoModel.from_pretrained(str(source), local_files_only=True).eval()
+
+
 @pytest.mark.filterwarnings("ignore")  # the exporter's advice to model authors, as export_onnx_int8 does
 def test_packing_gives_the_float_model_the_vectors_of_the_texts_apart(
-    tmp_path: Path, settings: Settings
+    tmp_path: Path, settings: Settings, bert: Any
 ) -> None:
     """Before quantising, packed is exactly apart: a mask or position out of place would show here."""
     import onnxruntime
     from tokenizers import Tokenizer
-    from transformers import AutoModel
 
     from index import model_dir
     from index._onnx import run_packed, run_padded
 
     source = model_dir(settings.model)
     assert source is not None
-    encoder = AutoModel.from_pretrained(str(source), local_files_only=True).eval()
-    _onnx_export._export_pooled(encoder, tmp_path / "plain.onnx")
-    _onnx_export._export_packed(encoder, tmp_path / "packed.onnx")
+    _onnx_export._export_pooled(bert, tmp_path / "plain.onnx")
+    _onnx_export._export_packed(bert, tmp_path / "packed.onnx")
     plain = onnxruntime.InferenceSession(str(tmp_path / "plain.onnx"))
     tokenizer = Tokenizer.from_file(str(source / "tokenizer.json"))
     tokenizer.no_padding()
@@ -209,6 +240,32 @@ def test_packing_gives_the_float_model_the_vectors_of_the_texts_apart(
     apart = np.vstack([run_padded([row], plain) for row in rows])
     packed = run_packed(rows, onnxruntime.InferenceSession(str(tmp_path / "packed.onnx")))
     np.testing.assert_allclose(packed, apart, atol=1e-5)
+
+
+@pytest.mark.filterwarnings("ignore")
+def test_the_packed_graph_reshapes_to_constant_shapes(tmp_path: Path, bert: Any) -> None:
+    """What made the written-out pass faster: no reshape waits for shapes computed at run time."""
+    import onnx
+
+    _onnx_export._export_packed(bert, tmp_path / "packed.onnx")
+    graph = onnx.load(str(tmp_path / "packed.onnx")).graph
+    constant = {t.name for t in graph.initializer} | {
+        name for node in graph.node if node.op_type == "Constant" for name in node.output
+    }
+    reshapes = [node for node in graph.node if node.op_type == "Reshape"]
+    assert reshapes
+    assert all(node.input[1] in constant for node in reshapes)
+
+
+def test_only_an_encoder_shaped_as_bert_is_packed(bert: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import torch
+
+    from index._packed_bert import bert_shaped
+
+    assert bert_shaped(bert)
+    assert not bert_shaped(torch.nn.Linear(2, 2))
+    monkeypatch.setattr(bert.config, "position_embedding_type", "relative_key")
+    assert not bert_shaped(bert)  # positions relative to each other are not numbered per text
 
 
 def test_a_packing_that_disagrees_is_not_kept(
@@ -238,7 +295,9 @@ def test_export_replaces_the_previous_one(exported: Settings) -> None:
         "packed_int8.onnx",
         "tokenizer.json",
     ]
-    assert json.loads((target / "export.json").read_text())["packed"] is True
+    info = json.loads((target / "export.json").read_text())
+    assert info["packed"] is True
+    assert info["packed_version"] == PACKED_VERSION
     assert not list(target.parent.glob(f".{target.name}-*"))  # no scratch directories left
 
 
