@@ -16,9 +16,9 @@ from index._embed import OFFLINE_ENV, model_dir
 from index._errors import ModelUnavailableError
 from index._onnx import (
     EXPORT_FILE,
+    EXPORT_VERSION,
     MODEL_FILE,
     PACKED_FILE,
-    PACKED_VERSION,
     TOKENIZER_FILE,
     run_packed,
     run_padded,
@@ -65,8 +65,7 @@ def export_onnx_int8(settings: ModelSettings, target: Path) -> dict[str, Any]:
         shutil.copy(source / TOKENIZER_FILE, work / TOKENIZER_FILE)
         info = {"model": settings.name, "source": str(source), "max_seq_length": int(window)}
         info["packed"] = packed  # whether questions run packed (see _export_packed)
-        if packed:
-            info["packed_version"] = PACKED_VERSION
+        info["version"] = EXPORT_VERSION
         (work / EXPORT_FILE).write_text(json.dumps(info, indent=2), encoding="utf-8")
         # A reader sees the old export or the new one, never half of one.
         old = target.with_name(f".{target.name}-old")
@@ -82,16 +81,19 @@ def export_onnx_int8(settings: ModelSettings, target: Path) -> dict[str, Any]:
 
 def _export_quantised(source: Path, work: Path) -> bool:
     """Both graphs, with int8 weights, in ``work``: the plain one, and the packed one (returns
-    whether it was kept, see :data:`_CHECK_TEXTS`)."""
+    whether it was kept, see :data:`_CHECK_TEXTS`). A BERT encoder's forward pass is exported
+    written out (:mod:`index._bert_graphs`) where it gives the model's own vectors."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
     from transformers import AutoModel
 
-    from index._packed_bert import bert_shaped
+    from index._bert_graphs import ModelPooled, PaddedBert, bert_shaped
 
     encoder = AutoModel.from_pretrained(str(source), local_files_only=True).eval()
-    _export_pooled(encoder, work / "model.onnx")
+    bert = bert_shaped(encoder)
+    written_out = bert and _written_out_agrees(source, encoder, PaddedBert(encoder))
+    _export_pooled(PaddedBert(encoder) if written_out else ModelPooled(encoder), work / "model.onnx")
     graphs = [("model.onnx", MODEL_FILE)]
-    if bert_shaped(encoder):
+    if bert:
         _export_packed(encoder, work / "packed.onnx")
         if _packing_agrees(source, work / "model.onnx", work / "packed.onnx"):
             graphs.append(("packed.onnx", PACKED_FILE))
@@ -102,27 +104,15 @@ def _export_quantised(source: Path, work: Path) -> bool:
     return len(graphs) == 2
 
 
-def _export_pooled(encoder: Any, out: Path) -> None:
-    """The graph for a batch: texts padded to the longest, mean-pooled over their own tokens."""
+def _export_pooled(pooled: Any, out: Path) -> None:
+    """The graph for a batch: texts padded to the longest, mean-pooled over their own tokens, by
+    ``pooled`` (:class:`~index._bert_graphs.PaddedBert` or :class:`~index._bert_graphs.ModelPooled`)."""
     import torch
-
-    class Pooled(torch.nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.encoder = encoder
-
-        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
-            tokens = self.encoder(
-                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
-            ).last_hidden_state
-            mask = attention_mask.unsqueeze(-1).to(tokens.dtype)
-            mean = (tokens * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-            return torch.nn.functional.normalize(mean, p=2, dim=1)
 
     example = torch.ones((2, 8), dtype=torch.long)
     axes = {name: {0: "batch", 1: "tokens"} for name in _INPUTS}
     torch.onnx.export(
-        Pooled().eval(),
+        pooled.eval(),
         (example, torch.ones_like(example), torch.zeros_like(example)),
         str(out),
         input_names=list(_INPUTS),
@@ -133,17 +123,39 @@ def _export_pooled(encoder: Any, out: Path) -> None:
     )
 
 
+def _written_out_agrees(source: Path, encoder: Any, written_out: Any) -> bool:
+    """Whether ``written_out`` gives :data:`_CHECK_TEXTS`, padded as one batch, the vectors the
+    model's own forward pass gives them (in PyTorch, before export)."""
+    import torch
+    from tokenizers import Tokenizer
+
+    from index._bert_graphs import ModelPooled
+
+    tokenizer = Tokenizer.from_file(str(source / TOKENIZER_FILE))
+    tokenizer.no_padding()
+    ids = [tokenizer.encode(text).ids for text in _CHECK_TEXTS]
+    tokens = torch.zeros((len(ids), max(map(len, ids))), dtype=torch.long)
+    mask = torch.zeros_like(tokens)
+    for i, row in enumerate(ids):
+        tokens[i, : len(row)] = torch.tensor(row)
+        mask[i, : len(row)] = 1
+    feed = (tokens, mask, torch.zeros_like(tokens))
+    with torch.no_grad():
+        agreement = (written_out.eval()(*feed) * ModelPooled(encoder).eval()(*feed)).sum(dim=1)
+    return bool(agreement.min() >= _PACKING_MIN_COSINE)
+
+
 def _export_packed(encoder: Any, out: Path) -> None:
     """The graph for a question's parts: their tokens one after another in a single row, each
     text's positions numbered from 0 and its tokens attending only to each other, then mean-pooled
     by ``pooling`` (a row per text, 1/length over its tokens). The same vectors as the texts apart,
     with no padding, in one pass: a pass reads every weight once, which is most of its time for
     short texts (one MultiHop-RAG question's parts: 11.1 ms in ~2.3 padded batches, 8.4 packed).
-    The forward pass is written out (:class:`~index._packed_bert.PackedBert`), which made a
+    The forward pass is written out (:class:`~index._bert_graphs.PackedBert`), which made a
     question's pass x0.77 again."""
     import torch
 
-    from index._packed_bert import PackedBert
+    from index._bert_graphs import PackedBert
 
     ids = torch.ones((1, 8), dtype=torch.long)
     pooling = torch.zeros((2, 8))

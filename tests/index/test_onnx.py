@@ -20,8 +20,8 @@ from index import (
 )
 from index._onnx import (
     _MAX_PADDING_SHARE,
+    EXPORT_VERSION,
     PACKED_FILE,
-    PACKED_VERSION,
     QUESTION_THREADS,
     _even_packs,
     _length_batches,
@@ -186,7 +186,7 @@ def test_an_export_without_the_packed_graph_runs_questions_padded(
     assert onnx.encode(PARTS).shape == (len(PARTS), onnx.dimension)
 
 
-def test_an_export_of_the_first_packed_graph_runs_packed_and_says_to_export_again(
+def test_an_export_from_before_the_written_out_graphs_runs_and_says_to_export_again(
     tmp_path: Path, exported: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level("WARNING", logger="quotedesk.index"):
@@ -197,7 +197,7 @@ def test_an_export_of_the_first_packed_graph_runs_packed_and_says_to_export_agai
     for item in exported.model.onnx_dir.iterdir():
         (copy / item.name).write_bytes(item.read_bytes())
     info = json.loads((copy / "export.json").read_text())
-    del info["packed_version"]  # as exports before it wrote
+    del info["version"]  # as exports before it wrote
     (copy / "export.json").write_text(json.dumps(info))
     onnx = OnnxEmbedder(exported.model.model_copy(update={"onnx_dir": copy}))
     with caplog.at_level("WARNING", logger="quotedesk.index"):
@@ -218,28 +218,70 @@ def bert(settings: Settings) -> Any:
     return AutoModel.from_pretrained(str(source), local_files_only=True).eval()
 
 
+def _token_rows(settings: Settings, texts: list[str]) -> list[list[int]]:
+    from tokenizers import Tokenizer
+
+    from index import model_dir
+
+    source = model_dir(settings.model)
+    assert source is not None
+    tokenizer = Tokenizer.from_file(str(source / "tokenizer.json"))
+    tokenizer.no_padding()
+    return [tokenizer.encode(text).ids for text in texts]
+
+
 @pytest.mark.filterwarnings("ignore")  # the exporter's advice to model authors, as export_onnx_int8 does
 def test_packing_gives_the_float_model_the_vectors_of_the_texts_apart(
     tmp_path: Path, settings: Settings, bert: Any
 ) -> None:
     """Before quantising, packed is exactly apart: a mask or position out of place would show here."""
     import onnxruntime
-    from tokenizers import Tokenizer
 
-    from index import model_dir
+    from index._bert_graphs import ModelPooled
     from index._onnx import run_packed, run_padded
 
-    source = model_dir(settings.model)
-    assert source is not None
-    _onnx_export._export_pooled(bert, tmp_path / "plain.onnx")
+    _onnx_export._export_pooled(ModelPooled(bert), tmp_path / "plain.onnx")
     _onnx_export._export_packed(bert, tmp_path / "packed.onnx")
     plain = onnxruntime.InferenceSession(str(tmp_path / "plain.onnx"))
-    tokenizer = Tokenizer.from_file(str(source / "tokenizer.json"))
-    tokenizer.no_padding()
-    rows = [tokenizer.encode(text).ids for text in PARTS]
+    rows = _token_rows(settings, PARTS)
     apart = np.vstack([run_padded([row], plain) for row in rows])
     packed = run_packed(rows, onnxruntime.InferenceSession(str(tmp_path / "packed.onnx")))
     np.testing.assert_allclose(packed, apart, atol=1e-5)
+
+
+@pytest.mark.filterwarnings("ignore")
+def test_the_written_out_batch_gives_the_float_model_its_own_vectors(
+    tmp_path: Path, settings: Settings, bert: Any
+) -> None:
+    """A padded batch of texts of many lengths: padding masked and pooled as the model's own pass does."""
+    import onnxruntime
+
+    from index._bert_graphs import ModelPooled, PaddedBert
+    from index._onnx import run_padded
+
+    _onnx_export._export_pooled(ModelPooled(bert), tmp_path / "model.onnx")
+    _onnx_export._export_pooled(PaddedBert(bert), tmp_path / "written.onnx")
+    rows = _token_rows(settings, PARTS)
+    own = run_padded(rows, onnxruntime.InferenceSession(str(tmp_path / "model.onnx")))
+    written = run_padded(rows, onnxruntime.InferenceSession(str(tmp_path / "written.onnx")))
+    np.testing.assert_allclose(written, own, atol=1e-5)
+
+
+def test_a_written_out_pass_that_disagrees_is_not_exported(settings: Settings, bert: Any) -> None:
+    import torch
+
+    from index import model_dir
+    from index._bert_graphs import PaddedBert
+
+    class Unrelated(torch.nn.Module):
+        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
+            vectors = torch.ones((input_ids.shape[0], 384))
+            return torch.nn.functional.normalize(vectors, dim=1)
+
+    source = model_dir(settings.model)
+    assert source is not None
+    assert _onnx_export._written_out_agrees(source, bert, PaddedBert(bert))
+    assert not _onnx_export._written_out_agrees(source, bert, Unrelated())
 
 
 @pytest.mark.filterwarnings("ignore")
@@ -260,7 +302,7 @@ def test_the_packed_graph_reshapes_to_constant_shapes(tmp_path: Path, bert: Any)
 def test_only_an_encoder_shaped_as_bert_is_packed(bert: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     import torch
 
-    from index._packed_bert import bert_shaped
+    from index._bert_graphs import bert_shaped
 
     assert bert_shaped(bert)
     assert not bert_shaped(torch.nn.Linear(2, 2))
@@ -297,7 +339,7 @@ def test_export_replaces_the_previous_one(exported: Settings) -> None:
     ]
     info = json.loads((target / "export.json").read_text())
     assert info["packed"] is True
-    assert info["packed_version"] == PACKED_VERSION
+    assert info["version"] == EXPORT_VERSION
     assert not list(target.parent.glob(f".{target.name}-*"))  # no scratch directories left
 
 
