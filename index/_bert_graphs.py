@@ -10,8 +10,10 @@ each for a question, against ~0.03 for a LayerNormalization); and its attention 
 mask into floats with a Where over every head's scores, and guarded the softmax with another (15%
 of a build's batch of 32 x 128 tokens). Written out, linear layers and layer norms run over
 ``[tokens, width]`` (one Gemm each), a question's reshapes have constant shapes, and the mask is
-one addition. The first 300 MultiHop-RAG questions, one thread, taking turns: 7.3 -> 5.5 ms a
-question (x0.77), with int8 vectors as close to PyTorch's.
+one addition. Taking turns in one process, a MultiHop-RAG question whole on one thread went 7.3
+-> 5.5 ms (x0.77), and a search's parts through the embedder x0.86 (``bench/export_ab.py``). In
+runs one after the other, a build's texts for 40 articles went 27.9 -> 17.7 s and 24.5 -> 16.8 s
+(``bench/embedding_backends.py``). The int8 vectors are as close to PyTorch's as before.
 """
 
 from __future__ import annotations

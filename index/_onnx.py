@@ -31,7 +31,7 @@ TOKENIZER_FILE = "tokenizer.json"
 EXPORT_FILE = "export.json"
 # The exporter's version, in EXPORT_FILE. Version 2 writes a BERT encoder's forward pass out
 # (:mod:`index._bert_graphs`); earlier exports (no version) ran both graphs through the model's
-# own modules: questions ~1.3x slower, builds ~1.1x.
+# own modules: a search's parts ~1.15x slower, a build's texts ~1.5x.
 EXPORT_VERSION = 2
 # A batch takes one more text only while its padding stays under this share of its tokens: a
 # question's short clauses padded to the question's length cost more than running them apart

@@ -151,8 +151,8 @@ def _export_packed(encoder: Any, out: Path) -> None:
     by ``pooling`` (a row per text, 1/length over its tokens). The same vectors as the texts apart,
     with no padding, in one pass: a pass reads every weight once, which is most of its time for
     short texts (one MultiHop-RAG question's parts: 11.1 ms in ~2.3 padded batches, 8.4 packed).
-    The forward pass is written out (:class:`~index._bert_graphs.PackedBert`), which made a
-    question's pass x0.77 again."""
+    The forward pass is written out (:class:`~index._bert_graphs.PackedBert`), which took a
+    search's parts x0.86 again."""
     import torch
 
     from index._bert_graphs import PackedBert
