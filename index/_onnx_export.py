@@ -27,17 +27,17 @@ from index._onnx import (
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 _PACKED_INPUTS = ("input_ids", "position_ids", "pooling")
 _OPSET = 17
-# The packed graph is kept only if, before quantising, it gives these texts (a question and parts
-# of one, of a few lengths) the vectors the plain graph gives each alone, to this cosine: packing
-# relies on the model numbering positions from 0 in each text, as BERT does (all-MiniLM-L6-v2:
-# 0.9999993).
+# Before quantising, the written-out batch graph must give these texts (a question and parts of
+# one, of a few lengths) the model's own vectors, and the packed graph the plain graph's for each
+# alone, to this cosine: packing relies on the model numbering positions from 0 in each text, as
+# BERT does (all-MiniLM-L6-v2: 0.9999993).
 _CHECK_TEXTS = (
     "How long did the talks in Istanbul last?",
     "Ciragan Palace",
     "as reported by both Reuters and the BBC",
     "Who led the delegations",
 )
-_PACKING_MIN_COSINE = 0.9999
+_AGREEMENT_MIN_COSINE = 0.9999
 
 
 def export_onnx_int8(settings: ModelSettings, target: Path) -> dict[str, Any]:
@@ -59,13 +59,14 @@ def export_onnx_int8(settings: ModelSettings, target: Path) -> dict[str, Any]:
             warnings.simplefilter("ignore")
             logging.disable(logging.WARNING)
             try:
-                packed = _export_quantised(source, work)
+                graphs = _export_quantised(source, work)
             finally:
                 logging.disable(logging.NOTSET)
         shutil.copy(source / TOKENIZER_FILE, work / TOKENIZER_FILE)
         info = {"model": settings.name, "source": str(source), "max_seq_length": int(window)}
-        info["packed"] = packed  # whether questions run packed (see _export_packed)
-        info["version"] = EXPORT_VERSION
+        # Whether questions run packed (see _export_packed), and whether both graphs run the
+        # forward pass written out (see _export_quantised).
+        info.update(graphs, version=EXPORT_VERSION)
         (work / EXPORT_FILE).write_text(json.dumps(info, indent=2), encoding="utf-8")
         # A reader sees the old export or the new one, never half of one.
         old = target.with_name(f".{target.name}-old")
@@ -79,10 +80,11 @@ def export_onnx_int8(settings: ModelSettings, target: Path) -> dict[str, Any]:
     return info
 
 
-def _export_quantised(source: Path, work: Path) -> bool:
-    """Both graphs, with int8 weights, in ``work``: the plain one, and the packed one (returns
-    whether it was kept, see :data:`_CHECK_TEXTS`). A BERT encoder's forward pass is exported
-    written out (:mod:`index._bert_graphs`) where it gives the model's own vectors."""
+def _export_quantised(source: Path, work: Path) -> dict[str, bool]:
+    """Both graphs, with int8 weights, in ``work``: the plain one, and the packed one. A BERT
+    encoder's forward pass is exported written out (:mod:`index._bert_graphs`) where it gives the
+    model's own vectors. Returns whether the packed graph was kept (see :data:`_CHECK_TEXTS`) and
+    whether the plain one is written out."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
     from transformers import AutoModel
 
@@ -101,7 +103,7 @@ def _export_quantised(source: Path, work: Path) -> bool:
         quantize_dynamic(work / plain, work / quantised, weight_type=QuantType.QInt8, per_channel=True)
     for scratch in ("model.onnx", "packed.onnx"):
         (work / scratch).unlink(missing_ok=True)
-    return len(graphs) == 2
+    return {"packed": len(graphs) == 2, "written_out": written_out}
 
 
 def _export_pooled(pooled: Any, out: Path) -> None:
@@ -142,7 +144,7 @@ def _written_out_agrees(source: Path, encoder: Any, written_out: Any) -> bool:
     feed = (tokens, mask, torch.zeros_like(tokens))
     with torch.no_grad():
         agreement = (written_out.eval()(*feed) * ModelPooled(encoder).eval()(*feed)).sum(dim=1)
-    return bool(agreement.min() >= _PACKING_MIN_COSINE)
+    return bool(agreement.min() >= _AGREEMENT_MIN_COSINE)
 
 
 def _export_packed(encoder: Any, out: Path) -> None:
@@ -190,4 +192,4 @@ def _packing_agrees(source: Path, plain: Path, packed: Path) -> bool:
     session = onnxruntime.InferenceSession(str(plain))
     apart = np.vstack([run_padded([row], session) for row in ids])
     together = run_packed(ids, onnxruntime.InferenceSession(str(packed)))
-    return bool(np.min(np.sum(apart * together, axis=1)) >= _PACKING_MIN_COSINE)
+    return bool(np.min(np.sum(apart * together, axis=1)) >= _AGREEMENT_MIN_COSINE)

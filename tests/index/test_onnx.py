@@ -339,6 +339,7 @@ def test_export_replaces_the_previous_one(exported: Settings) -> None:
     ]
     info = json.loads((target / "export.json").read_text())
     assert info["packed"] is True
+    assert info["written_out"] is True
     assert info["version"] == EXPORT_VERSION
     assert not list(target.parent.glob(f".{target.name}-*"))  # no scratch directories left
 
