@@ -28,7 +28,7 @@ _EMBEDDINGS = ("word_embeddings", "position_embeddings", "token_type_embeddings"
 
 def bert_shaped(encoder: Any) -> bool:
     """Whether ``encoder`` has the modules the written-out passes run: a BERT encoder with absolute
-    positions. Whether it runs them as BERT does is checked by comparing vectors after export."""
+    positions. Whether it runs them as BERT does is checked by comparing vectors before quantising."""
     config = getattr(encoder, "config", None)
     layers = getattr(getattr(encoder, "encoder", None), "layer", None)
     embeddings = getattr(encoder, "embeddings", None)
@@ -72,7 +72,7 @@ class _WrittenOut(torch.nn.Module):
 
     def _encoded(self, tokens: torch.Tensor, blocked: torch.Tensor, length: Any = None) -> torch.Tensor:
         """``tokens`` through every layer; ``blocked`` is added to each head's attention scores,
-        and ``length`` is each text's when the tokens are a padded batch (None: one row)."""
+        and ``length`` is the padded length when the tokens are a batch of texts (None: one row)."""
         for layer in self.encoder.encoder.layer:
             attention = self._attention(layer.attention.self, tokens, blocked, length)
             attended = layer.attention.output(attention, tokens)
