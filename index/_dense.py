@@ -10,6 +10,7 @@ import numpy as np
 import numpy.typing as npt
 
 from config import DenseIndex
+from index._huge_pages import back_with_huge_pages
 
 # Graph degree of HNSW: FAISS's usual 32 links per vector (recall above 0.95 at efSearch 128).
 HNSW_LINKS = 32
@@ -138,6 +139,22 @@ def stored_vectors(index: Any) -> npt.NDArray[np.float16] | npt.NDArray[np.float
         floats = _owned_by(index, floats.reshape(count, -1))
         return floats
     return None
+
+
+def back_graph_with_huge_pages(index: Any) -> int:
+    """An HNSW index's links and stored vectors backed with huge pages (:mod:`index._huge_pages`),
+    the memory its graph walk reads at random; the bytes collapsed. Other kinds are left as they are."""
+    import faiss
+
+    if not isinstance(index, faiss.IndexHNSW) or not index.ntotal:
+        return 0
+    storage = _stored(index)
+    graph: Any = index.hnsw  # the SWIG object; its typing lacks the links
+    links = graph.neighbors
+    regions = [faiss.rev_swig_ptr(links.data(), links.size())]
+    if isinstance(storage, faiss.IndexScalarQuantizer):
+        regions.append(faiss.rev_swig_ptr(storage.codes.data(), int(storage.ntotal) * storage.code_size))
+    return sum(back_with_huge_pages(region) for region in regions)
 
 
 class _Owned:

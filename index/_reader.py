@@ -267,9 +267,11 @@ class IndexReader:
 
         path = self.path / "dense.faiss"
         try:
-            return faiss.read_index(str(path))
+            index = faiss.read_index(str(path))
         except RuntimeError as exc:
             raise IndexCorruptError(f"{path}: unreadable FAISS index ({exc}); rebuild the index") from None
+        _dense.back_graph_with_huge_pages(index)
+        return index
 
     @cached_property
     def sentence_vectors(self) -> RowFile:

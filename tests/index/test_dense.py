@@ -13,6 +13,7 @@ import pytest
 from config import DenseIndex, Settings
 from index import IndexCorruptError, IndexReader, _dense
 from index._dense import EXACT_SUBSET_SHARE, build_dense_index, chosen_kind, search
+from index._huge_pages import HUGE_PAGE
 from tests.index.vectors import built_as, clustered
 
 
@@ -123,6 +124,22 @@ def test_the_index_lends_its_vectors_only_where_it_holds_them_exactly(kind: Dens
     np.testing.assert_array_equal(_dense.widened(stored), vectors.astype(np.float32))
     assert not stored.flags.writeable
     assert _dense.stored_vectors(build_dense_index(vectors[:0], kind)) is None
+
+
+@pytest.mark.parametrize("kind", [DenseIndex.EXACT, DenseIndex.HNSW, DenseIndex.COMPACT])
+def test_huge_pages_back_only_a_graph_and_change_nothing_it_finds(kind: DenseIndex) -> None:
+    vectors = clustered(12_000, dimension=384)  # an HNSW index's vectors span several huge pages
+    index = build_dense_index(vectors, kind)
+    queries = np.asarray(clustered(20, seed=1, dimension=384), dtype=np.float32)
+    before = [search(index, query, 10, None, ef_search=128) for query in queries]
+    collapsed = _dense.back_graph_with_huge_pages(index)
+    assert collapsed % HUGE_PAGE == 0
+    if kind is DenseIndex.EXACT:  # scanned in order: no graph to walk
+        assert collapsed == 0
+    after = [search(index, query, 10, None, ef_search=128) for query in queries]
+    for (ids, scores), (ids_after, scores_after) in zip(before, after, strict=True):
+        np.testing.assert_array_equal(ids, ids_after)
+        np.testing.assert_array_equal(scores, scores_after)
 
 
 @pytest.mark.parametrize("kind", [DenseIndex.EXACT, DenseIndex.HNSW, DenseIndex.COMPACT])
