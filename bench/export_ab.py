@@ -8,7 +8,7 @@ taking turns question by question in one process over the same loaded index.
 An export is what ``quotedesk model export`` writes (``QUOTEDESK_MODEL_ONNX_DIR``). First each
 question's parts (what a search embeds) are embedded alone on this thread by each export in turn;
 then the two answer the call. Prints, for both, p50/p95/p99 in milliseconds for each side, the CPU
-a call used, and their ratio, and how many of the questions got the same passages (or quotes).
+a call used, and their ratio, and how many of the questions got the same results but for scores.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import _turns as turns  # bench/ is on sys.path when a script in it runs
+from code_ab import same_scores_aside
 
 from config import EmbeddingBackend
 from index import OnnxEmbedder
@@ -58,16 +59,10 @@ def _embedding_of(encode: Callable[[list[str]], Any], parts: dict[str, list[str]
 
 
 def agreeing(sides: dict[str, Retriever], questions: list[str], args: argparse.Namespace) -> int:
-    """How many of ``questions`` both sides answer alike: the same passages in the same order for a
-    search, the same quotes for an answer."""
+    """How many of ``questions`` both sides answer alike but for scores (as ``code_ab.py`` counts:
+    the same passages in the same order for a search, the same answer for an ask)."""
     calls = list(turns.calls_of(sides, args).values())
-    return sum(_key(calls[0](q)) == _key(calls[1](q)) for q in questions)
-
-
-def _key(result: Any) -> Any:
-    if isinstance(result, list):  # a search's passages
-        return [p.passage_id for p in result]
-    return [(o.outlet, [(q.doc_id, q.start, q.end) for q in o.quotes]) for o in result.outlets]
+    return sum(same_scores_aside(args.call, calls[0](q), calls[1](q)) for q in questions)
 
 
 def main() -> None:
