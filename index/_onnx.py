@@ -180,15 +180,20 @@ class OnnxEmbedder:
 def run_padded(ids: Sequence[Sequence[int]], session: Any) -> npt.NDArray[np.float32]:
     """The vectors of texts given as token ids, run as one batch padded to the longest, by
     ``session`` of :data:`MODEL_FILE`'s graph."""
+    vectors: npt.NDArray[np.float32] = session.run(None, padded_feed(ids))[0]
+    return vectors
+
+
+def padded_feed(ids: Sequence[Sequence[int]]) -> dict[str, npt.NDArray[np.int64]]:
+    """The plain graph's inputs for texts given as token ids: each row padded to the longest, a
+    mask of its own tokens, and token types all 0."""
     width = max(len(row) for row in ids)
     tokens = np.zeros((len(ids), width), dtype=np.int64)
     mask = np.zeros_like(tokens)
     for i, row in enumerate(ids):
         tokens[i, : len(row)] = row
         mask[i, : len(row)] = 1
-    feed = {"input_ids": tokens, "attention_mask": mask, "token_type_ids": np.zeros_like(tokens)}
-    vectors: npt.NDArray[np.float32] = session.run(None, feed)[0]
-    return vectors
+    return {"input_ids": tokens, "attention_mask": mask, "token_type_ids": np.zeros_like(tokens)}
 
 
 def run_packed(ids: Sequence[Sequence[int]], session: Any) -> npt.NDArray[np.float32]:

@@ -20,6 +20,7 @@ from index._onnx import (
     MODEL_FILE,
     PACKED_FILE,
     TOKENIZER_FILE,
+    padded_feed,
     run_packed,
     run_padded,
 )
@@ -92,8 +93,9 @@ def _export_quantised(source: Path, work: Path) -> dict[str, bool]:
 
     encoder = AutoModel.from_pretrained(str(source), local_files_only=True).eval()
     bert = bert_shaped(encoder)
-    written_out = bert and _written_out_agrees(source, encoder, PaddedBert(encoder))
-    _export_pooled(PaddedBert(encoder) if written_out else ModelPooled(encoder), work / "model.onnx")
+    padded = PaddedBert(encoder) if bert else None
+    written_out = padded is not None and _written_out_agrees(source, encoder, padded)
+    _export_pooled(padded if written_out else ModelPooled(encoder), work / "model.onnx")
     graphs = [("model.onnx", MODEL_FILE)]
     if bert:
         _export_packed(encoder, work / "packed.onnx")
@@ -129,19 +131,10 @@ def _written_out_agrees(source: Path, encoder: Any, written_out: Any) -> bool:
     """Whether ``written_out`` gives :data:`_CHECK_TEXTS`, padded as one batch, the vectors the
     model's own forward pass gives them (in PyTorch, before export)."""
     import torch
-    from tokenizers import Tokenizer
 
     from index._bert_graphs import ModelPooled
 
-    tokenizer = Tokenizer.from_file(str(source / TOKENIZER_FILE))
-    tokenizer.no_padding()
-    ids = [tokenizer.encode(text).ids for text in _CHECK_TEXTS]
-    tokens = torch.zeros((len(ids), max(map(len, ids))), dtype=torch.long)
-    mask = torch.zeros_like(tokens)
-    for i, row in enumerate(ids):
-        tokens[i, : len(row)] = torch.tensor(row)
-        mask[i, : len(row)] = 1
-    feed = (tokens, mask, torch.zeros_like(tokens))
+    feed = [torch.from_numpy(inputs) for inputs in padded_feed(_check_ids(source)).values()]
     with torch.no_grad():
         agreement = (written_out.eval()(*feed) * ModelPooled(encoder).eval()(*feed)).sum(dim=1)
     return bool(agreement.min() >= _AGREEMENT_MIN_COSINE)
@@ -184,12 +177,18 @@ def _packing_agrees(source: Path, plain: Path, packed: Path) -> bool:
     each of them alone."""
     import numpy as np
     import onnxruntime
-    from tokenizers import Tokenizer
 
-    tokenizer = Tokenizer.from_file(str(source / TOKENIZER_FILE))
-    tokenizer.no_padding()
-    ids = [tokenizer.encode(text).ids for text in _CHECK_TEXTS]
+    ids = _check_ids(source)
     session = onnxruntime.InferenceSession(str(plain))
     apart = np.vstack([run_padded([row], session) for row in ids])
     together = run_packed(ids, onnxruntime.InferenceSession(str(packed)))
     return bool(np.min(np.sum(apart * together, axis=1)) >= _AGREEMENT_MIN_COSINE)
+
+
+def _check_ids(source: Path) -> list[list[int]]:
+    """:data:`_CHECK_TEXTS` as the model's tokenizer splits them, unpadded."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(source / TOKENIZER_FILE))
+    tokenizer.no_padding()
+    return [tokenizer.encode(text).ids for text in _CHECK_TEXTS]
