@@ -36,10 +36,17 @@ def bert_shaped(encoder: Any) -> bool:
         return False
     if getattr(config, "position_embedding_type", "absolute") != "absolute":
         return False
-    return all(hasattr(embeddings, name) for name in _EMBEDDINGS) and all(
-        all(hasattr(layer.attention.self, name) for name in _SELF_ATTENTION)
+    return all(hasattr(embeddings, name) for name in _EMBEDDINGS) and all(map(_bert_layer, layers))
+
+
+def _bert_layer(layer: Any) -> bool:
+    """Whether ``layer`` has BERT's self-attention, its output, and the feed-forward after it."""
+    attention = getattr(layer, "attention", None)
+    own = getattr(attention, "self", None)
+    return (
+        all(hasattr(own, name) for name in _SELF_ATTENTION)
+        and hasattr(attention, "output")
         and all(hasattr(layer, name) for name in ("intermediate", "output"))
-        for layer in layers
     )
 
 

@@ -28,7 +28,7 @@ _log = logging.getLogger("quotedesk.index")
 def back_with_huge_pages(array: npt.NDArray[Any]) -> int:
     """Ask the kernel to back the whole 2 MB pages inside ``array``'s memory with huge pages; the
     bytes it collapsed, or 0 where it declined or cannot (not Linux, huge pages off, an array
-    under 4 MB). The contents stay as they are."""
+    holding no whole 2 MB page). The contents stay as they are."""
     start = -(-array.ctypes.data // HUGE_PAGE) * HUGE_PAGE
     end = (array.ctypes.data + array.nbytes) // HUGE_PAGE * HUGE_PAGE
     madvise = _madvise()

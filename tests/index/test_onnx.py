@@ -306,6 +306,10 @@ def test_only_an_encoder_shaped_as_bert_is_packed(bert: Any, monkeypatch: pytest
 
     assert bert_shaped(bert)
     assert not bert_shaped(torch.nn.Linear(2, 2))
+    layer = bert.encoder.layer[0]
+    monkeypatch.delattr(layer, "attention")  # refused, not an AttributeError
+    assert not bert_shaped(bert)
+    monkeypatch.undo()
     monkeypatch.setattr(bert.config, "position_embedding_type", "relative_key")
     assert not bert_shaped(bert)  # positions relative to each other are not numbered per text
 
