@@ -14,6 +14,7 @@ from index import (
     ModelUnavailableError,
     OnnxEmbedder,
     SentenceTransformerEmbedder,
+    _onnx,
     _onnx_export,
     embedder_for,
     export_onnx_int8,
@@ -23,6 +24,7 @@ from index._onnx import (
     EXPORT_VERSION,
     PACKED_FILE,
     QUESTION_THREADS,
+    SIDE_BY_SIDE_MIN_BATCHES_EACH,
     _even_packs,
     _length_batches,
     packed_feed,
@@ -76,14 +78,70 @@ def test_onnx_vectors_are_close_to_pytorch(exported: Settings, embedder: Any) ->
     assert np.min(np.sum(alone * ours, axis=1)) >= 0.97
 
 
-def test_a_question_runs_on_one_core_and_a_build_on_every_core(exported: Settings) -> None:
-    onnx = OnnxEmbedder(exported.model.model_copy(update={"batch_size": 2}))
+def test_a_question_runs_on_one_core_and_a_build_on_every_core(
+    exported: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_onnx, "_cores", lambda: 2)
+    onnx = OnnxEmbedder(exported.model.model_copy(update={"batch_size": 3}))
     question = onnx.encode(TEXTS[:2])
     assert onnx._session.get_session_options().intra_op_num_threads == QUESTION_THREADS
     assert onnx._bulk_session is None  # not even loaded until a build needs it
-    bulk = onnx.encode(TEXTS)
+    bulk = onnx.encode(TEXTS)  # three batches: too few to keep two cores busy side by side
     assert onnx._bulk_session.get_session_options().intra_op_num_threads == 0  # every core
+    assert onnx._side_sessions == []
     assert np.min(np.sum(bulk[:2] * question, axis=1)) >= 0.98
+
+
+# A build's texts: enough for batches of two to keep two sessions busy side by side.
+BUILD_TEXTS = [*PARTS, *(f"{text} Officials said so on day {day}." for day in range(3) for text in TEXTS)]
+
+
+def test_many_batches_run_side_by_side_with_the_vectors_of_one_session(
+    exported: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_onnx, "_cores", lambda: 2)
+    onnx = OnnxEmbedder(exported.model.model_copy(update={"batch_size": 2}))
+    onnx.warm_up()
+    lengths = [len(row) for row in onnx._token_ids(BUILD_TEXTS)]
+    assert len(_length_batches(lengths, 2)) >= SIDE_BY_SIDE_MIN_BATCHES_EACH * 2
+    side_by_side = onnx.encode(BUILD_TEXTS)
+    assert [s.get_session_options().intra_op_num_threads for s in onnx._side_sessions] == [1, 1]
+    assert onnx._bulk_session is None
+    monkeypatch.setattr(_onnx, "SIDE_BY_SIDE_MAX_SESSIONS", 1)
+    shared = onnx.encode(BUILD_TEXTS)
+    assert onnx._bulk_session is not None
+    # The same batches, so the same int8 scales: only the threads' float sums may differ.
+    assert np.min(np.sum(side_by_side * shared, axis=1)) >= 0.9999
+    np.testing.assert_allclose(np.linalg.norm(side_by_side, axis=1), 1.0, atol=1e-4)
+
+
+def test_a_batch_that_fails_side_by_side_fails_the_call(
+    exported: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_onnx, "_cores", lambda: 2)
+    onnx = OnnxEmbedder(exported.model.model_copy(update={"batch_size": 2}))
+    onnx.warm_up()
+    run_padded = _onnx.run_padded
+
+    def failing(ids: Any, session: Any) -> Any:
+        if len(ids[0]) == max(map(len, onnx._token_ids(BUILD_TEXTS))):
+            raise RuntimeError("the longest batch failed")
+        return run_padded(ids, session)
+
+    monkeypatch.setattr(_onnx, "run_padded", failing)
+    with pytest.raises(RuntimeError, match="the longest batch failed"):
+        onnx.encode(BUILD_TEXTS)
+
+
+@pytest.mark.parametrize(("cores", "sessions", "threads"), [(1, 0, 0), (2, 2, 1), (3, 3, 1), (8, 4, 2)])
+def test_side_by_side_sessions_follow_the_cores(
+    exported: Settings, monkeypatch: pytest.MonkeyPatch, cores: int, sessions: int, threads: int
+) -> None:
+    monkeypatch.setattr(_onnx, "_cores", lambda: cores)
+    onnx = OnnxEmbedder(exported.model)
+    monkeypatch.setattr(onnx, "_new_session", lambda count: ("session", count))
+    assert onnx._side_by_side(SIDE_BY_SIDE_MIN_BATCHES_EACH * max(sessions, 1) - 1) == []
+    assert onnx._side_by_side(100) == [("session", threads)] * sessions
 
 
 def test_a_few_long_texts_run_on_every_core(exported: Settings) -> None:
