@@ -39,6 +39,11 @@ EXPORT_VERSION = 2
 # question's short clauses padded to the question's length cost more than running them apart
 # (measured: 8 ms against 13 ms for a MultiHop question and its clauses).
 _MAX_PADDING_SHARE = 0.2
+# ... and only while it holds at most this many tokens, padding included. ONNX Runtime keeps a
+# session's largest pass's buffers for its life, and a build runs a session per core (see
+# SIDE_BY_SIDE_MIN_BATCHES_EACH): 32 texts of 256 tokens took 504 MB, 16 took 252 MB, at the same
+# time a text (49.5 and 51.3 ms, one thread).
+MAX_BATCH_TOKENS = 4096
 # A question and its clauses (at most a batch of texts) are embedded on one core: answering runs
 # BM25 on the other meanwhile, and two threads sharing both cores with it made a 1M-passage search
 # slower (p50 23 -> 19 ms with one; alone, a question took 7.0 ms on either). More texts, a
@@ -296,14 +301,15 @@ def _even_packs(lengths: Sequence[int], ways: int) -> list[list[int]]:
 
 def _length_batches(lengths: Sequence[int], size: int) -> list[list[int]]:
     """Row numbers in batches of at most ``size``, shortest first, each closed before its padding
-    would pass :data:`_MAX_PADDING_SHARE` of its tokens."""
+    would pass :data:`_MAX_PADDING_SHARE` of its tokens or its tokens :data:`MAX_BATCH_TOKENS`."""
     batches: list[list[int]] = []
     batch: list[int] = []
     total = 0
     for row in sorted(range(len(lengths)), key=lambda i: lengths[i]):
         width = lengths[row]  # the longest so far, since rows come shortest first
         padded = width * (len(batch) + 1)
-        if batch and (len(batch) == size or padded - total - width > _MAX_PADDING_SHARE * padded):
+        full = len(batch) == size or padded > MAX_BATCH_TOKENS
+        if batch and (full or padded - total - width > _MAX_PADDING_SHARE * padded):
             batches.append(batch)
             batch, total = [], 0
         batch.append(row)

@@ -22,6 +22,7 @@ from index import (
 from index._onnx import (
     _MAX_PADDING_SHARE,
     EXPORT_VERSION,
+    MAX_BATCH_TOKENS,
     PACKED_FILE,
     QUESTION_THREADS,
     SIDE_BY_SIDE_MIN_BATCHES_EACH,
@@ -183,6 +184,15 @@ def test_length_batches_cover_each_row_once_with_little_padding(size: int) -> No
         assert len(batch) == 1 or padded - sum(widths) <= _MAX_PADDING_SHARE * padded
     # A question (57 tokens) is not padded together with its short clauses.
     assert not any({0, 1} <= set(batch) for batch in batches)
+
+
+def test_a_batch_of_long_texts_holds_fewer_of_them() -> None:
+    each = MAX_BATCH_TOKENS // 256
+    assert 1 < each < 32
+    assert [len(batch) for batch in _length_batches([256] * (2 * each + 3), 32)] == [each, each, 3]
+    short = MAX_BATCH_TOKENS // 32
+    assert [len(batch) for batch in _length_batches([short] * 40, 32)] == [32, 8]
+    assert [len(batch) for batch in _length_batches([5000, 5000], 32)] == [1, 1]  # alone, whatever its length
 
 
 def test_a_questions_parts_run_packed_in_one_pass(
