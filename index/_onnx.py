@@ -49,15 +49,15 @@ MAX_BATCH_TOKENS = 4096
 # slower (p50 23 -> 19 ms with one; alone, a question took 7.0 ms on either). More texts, a
 # build's, run on every core (1,500 passages: 4.9 s on two, 7.5 s on one).
 QUESTION_THREADS = 1
-# ... and so do texts of more tokens than this, such as the 24 value clauses an answer to "how
-# long ..." rescores (some 500 tokens: 43 ms on one core, 26 on two).
+# ... and so do texts of more tokens than this, such as the ~20 value clauses an answer to "how
+# long ..." rescores (~400 tokens).
 ONE_CORE_MAX_TOKENS = 256
-# Many batches (a build's) run side by side instead: a session per core, each of one thread, each
-# taking the next batch. On two cores that embedded 3,781 MultiHop-RAG build texts in 14.1 s
-# against 16.7 for one session sharing every batch between both (x0.84, the same batches, taking
-# turns): sharing, the cores meet at every node of every pass. Fewer batches than this per
-# session (an answer's value clauses, a handful of texts) run one at a time on every core, or a
-# core would sit idle while the last batch runs.
+# Texts on every core run side by side: a session per core, each of one thread, each taking the
+# next batch. One session sharing each batch between the cores meets them at every node of every
+# pass: on two cores, 3,781 MultiHop-RAG build texts took 16.7 s that way and 14.1 side by side
+# (x0.84, the same batches), and an answer's value clauses 46.4 ms p50, hardly less than one
+# thread's 49.3, against 33.6 side by side. Texts forming fewer than this many batches a session
+# are first dealt out by length, in turn, into a group per session (_batches_for_sessions).
 SIDE_BY_SIDE_MIN_BATCHES_EACH = 2
 # At most this many sessions side by side (each holds its own buffers); more cores share them.
 # Only two cores were measured.
@@ -158,12 +158,13 @@ class OnnxEmbedder:
         if self._packed and not every_core:
             return run_packed(ids, self._session)
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        batches = _length_batches([len(row) for row in ids], self._settings.batch_size)
-        if every_core and (sessions := self._side_by_side(len(batches))):
-            _run_side_by_side(ids, batches, sessions, out)
+        lengths = [len(row) for row in ids]
+        size = self._settings.batch_size
+        if every_core and (sessions := self._side_by_side()):
+            _run_side_by_side(ids, _batches_for_sessions(lengths, size, len(sessions)), sessions, out)
             return out
         session = self._every_core_session() if every_core else self._session
-        for rows in batches:
+        for rows in _length_batches(lengths, size):
             out[rows] = run_padded([ids[i] for i in rows], session)
         return out
 
@@ -173,11 +174,11 @@ class OnnxEmbedder:
                 self._bulk_session = self._new_session(0)  # 0: one thread per core
         return self._bulk_session
 
-    def _side_by_side(self, batches: int) -> list[Any]:
-        """The sessions to run ``batches`` batches side by side, or none when they are too few."""
+    def _side_by_side(self) -> list[Any]:
+        """A session per core to run batches side by side; none on one core."""
         cores = _cores()
         count = min(cores, SIDE_BY_SIDE_MAX_SESSIONS)
-        if count < 2 or batches < SIDE_BY_SIDE_MIN_BATCHES_EACH * count:
+        if count < 2:
             return []
         with self._loading:
             if not self._side_sessions:
@@ -217,6 +218,24 @@ def run_padded(ids: Sequence[Sequence[int]], session: Any) -> npt.NDArray[np.flo
     ``session`` of :data:`MODEL_FILE`'s graph."""
     vectors: npt.NDArray[np.float32] = session.run(None, padded_feed(ids))[0]
     return vectors
+
+
+def _batches_for_sessions(lengths: Sequence[int], size: int, ways: int) -> list[list[int]]:
+    """The batches of :func:`_length_batches` for ``ways`` sessions, the most padded tokens first.
+    When they are fewer than :data:`SIDE_BY_SIDE_MIN_BATCHES_EACH` a session, the texts are first
+    dealt out by length, in turn, into ``ways`` groups, each batched on its own, so that every
+    session has about as much to run."""
+    batches = _length_batches(lengths, size)
+    if len(batches) < SIDE_BY_SIDE_MIN_BATCHES_EACH * ways:
+        order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+        groups = [order[turn::ways] for turn in range(ways)]
+        batches = [
+            [group[i] for i in rows]
+            for group in groups
+            if group
+            for rows in _length_batches([lengths[row] for row in group], size)
+        ]
+    return sorted(batches, key=lambda rows: len(rows) * max(lengths[i] for i in rows), reverse=True)
 
 
 def _run_side_by_side(

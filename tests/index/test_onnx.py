@@ -26,6 +26,7 @@ from index._onnx import (
     PACKED_FILE,
     QUESTION_THREADS,
     SIDE_BY_SIDE_MIN_BATCHES_EACH,
+    _batches_for_sessions,
     _even_packs,
     _length_batches,
     packed_feed,
@@ -79,17 +80,21 @@ def test_onnx_vectors_are_close_to_pytorch(exported: Settings, embedder: Any) ->
     assert np.min(np.sum(alone * ours, axis=1)) >= 0.97
 
 
+@pytest.mark.parametrize("cores", [1, 2])
 def test_a_question_runs_on_one_core_and_a_build_on_every_core(
-    exported: Settings, monkeypatch: pytest.MonkeyPatch
+    exported: Settings, monkeypatch: pytest.MonkeyPatch, cores: int
 ) -> None:
-    monkeypatch.setattr(_onnx, "_cores", lambda: 2)
+    monkeypatch.setattr(_onnx, "_cores", lambda: cores)
     onnx = OnnxEmbedder(exported.model.model_copy(update={"batch_size": 3}))
     question = onnx.encode(TEXTS[:2])
     assert onnx._session.get_session_options().intra_op_num_threads == QUESTION_THREADS
-    assert onnx._bulk_session is None  # not even loaded until a build needs it
-    bulk = onnx.encode(TEXTS)  # three batches: too few to keep two cores busy side by side
-    assert onnx._bulk_session.get_session_options().intra_op_num_threads == 0  # every core
-    assert onnx._side_sessions == []
+    assert onnx._bulk_session is None and onnx._side_sessions == []  # loaded when a build needs them
+    bulk = onnx.encode(TEXTS)  # more texts than a batch: every core
+    if cores == 1:
+        assert onnx._bulk_session.get_session_options().intra_op_num_threads == 0  # every core
+    else:  # a session per core, side by side
+        assert [s.get_session_options().intra_op_num_threads for s in onnx._side_sessions] == [1, 1]
+        assert onnx._bulk_session is None
     assert np.min(np.sum(bulk[:2] * question, axis=1)) >= 0.98
 
 
@@ -141,17 +146,32 @@ def test_side_by_side_sessions_follow_the_cores(
     monkeypatch.setattr(_onnx, "_cores", lambda: cores)
     onnx = OnnxEmbedder(exported.model)
     monkeypatch.setattr(onnx, "_new_session", lambda count: ("session", count))
-    assert onnx._side_by_side(SIDE_BY_SIDE_MIN_BATCHES_EACH * max(sessions, 1) - 1) == []
-    assert onnx._side_by_side(100) == [("session", threads)] * sessions
+    assert onnx._side_by_side() == [("session", threads)] * sessions
 
 
-def test_a_few_long_texts_run_on_every_core(exported: Settings) -> None:
+def test_few_batches_are_dealt_out_so_that_every_session_has_one() -> None:
+    lengths = [20 + i % 7 for i in range(20)]  # an answer's value clauses: one batch of 32
+    assert len(_length_batches(lengths, 32)) == 1
+    batches = _batches_for_sessions(lengths, 32, 2)
+    assert sorted(row for batch in batches for row in batch) == list(range(20))
+    assert len(batches) >= 2
+    halves = [sum(lengths[row] for row in batch) for batch in batches[:2]]
+    assert abs(halves[0] - halves[1]) <= max(lengths)  # about as much for each
+    many = [30] * 16 + [60] * 16 + [120] * 16 + [200] * 16
+    planned = _batches_for_sessions(many, 8, 2)
+    assert sorted(planned) == sorted(_length_batches(many, 8))  # enough batches: the same ones
+    work = [len(batch) * max(many[i] for i in batch) for batch in planned]
+    assert work == sorted(work, reverse=True)  # the most work first
+
+
+def test_a_few_long_texts_run_on_every_core(exported: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_onnx, "_cores", lambda: 2)
     onnx = OnnxEmbedder(exported.model)
     short = onnx.encode(["How long did the talks last?"])
-    assert onnx._bulk_session is None
+    assert onnx._side_sessions == []
     long = " ".join(["the talks in Istanbul lasted about an hour, officials said"] * 30)
     vectors = onnx.encode([long, "How long did the talks last?"])  # two texts, over 256 tokens
-    assert onnx._bulk_session is not None
+    assert len(onnx._side_sessions) == 2
     assert float(vectors[1] @ short[0]) >= 0.98
 
 
