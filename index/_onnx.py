@@ -78,8 +78,10 @@ class OnnxEmbedder:
         # For a question: QUESTION_THREADS, the packed graph when the export has one (_packed).
         self._session: Any = None
         self._packed = False
-        self._bulk_session: Any = None  # for more than a batch of texts (a build): every core
-        self._side_sessions: list[Any] = []  # for many batches: one per core, side by side
+        # Texts on every core (a build's, an answer's value clauses): a session per core, side by
+        # side; on a single core, one session.
+        self._side_sessions: list[Any] = []
+        self._bulk_session: Any = None
         self._tokenizer: Any = None
         self._ids_of: Callable[[str], Sequence[int]] | None = None  # remembered, for a few texts
         self._loading = threading.Lock()
