@@ -50,11 +50,14 @@ def main() -> None:
         recorder = RecordingEmbedder(torch_model)
         build_index(settings, sources=[subset], index_dir=Path(scratch) / "index", embedder=recorder)
     texts = recorder.texts
+    # Round 20's batching in an embedder of its own: an embedder keeps the sessions it first made.
+    round_20 = OnnxEmbedder(settings.model)
     onnx_model.encode(texts[:64])  # first-call set-up out of the timing, as for PyTorch above
+    _as_round_20(lambda: round_20.encode(texts[:64]))
     runs: dict[str, Callable[[], object]] = {
         "torch": lambda: torch_model.encode(texts),
         "onnx_int8": lambda: onnx_model.encode(texts),
-        "onnx_int8_round20": lambda: _as_round_20(lambda: onnx_model.encode(texts)),
+        "onnx_int8_round20": lambda: _as_round_20(lambda: round_20.encode(texts)),
     }
     timings: dict[str, list[float]] = {name: [] for name in runs}
     for _ in range(args.turns):
@@ -63,7 +66,7 @@ def main() -> None:
     took = {name: statistics.median(values) for name, values in timings.items()}
     onnx = onnx_model.encode(texts)
     cosine = np.sum(torch_model.encode(texts) * onnx, axis=1)
-    before = _as_round_20(lambda: onnx_model.encode(texts))
+    before = _as_round_20(lambda: round_20.encode(texts))
     result = {
         "texts": len(texts),
         **{f"{name}_seconds": round(value, 2) for name, value in took.items()},

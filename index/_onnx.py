@@ -79,9 +79,8 @@ class OnnxEmbedder:
         self._session: Any = None
         self._packed = False
         # Texts on every core (a build's, an answer's value clauses): a session per core, side by
-        # side; on a single core, one session.
-        self._side_sessions: list[Any] = []
-        self._bulk_session: Any = None
+        # side (_every_core_sessions).
+        self._every_core: list[Any] = []
         self._tokenizer: Any = None
         self._ids_of: Callable[[str], Sequence[int]] | None = None  # remembered, for a few texts
         self._loading = threading.Lock()
@@ -162,30 +161,23 @@ class OnnxEmbedder:
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         lengths = [len(row) for row in ids]
         size = self._settings.batch_size
-        if every_core and (sessions := self._side_by_side()):
+        if every_core:
+            sessions = self._every_core_sessions()
             _run_side_by_side(ids, _batches_for_sessions(lengths, size, len(sessions)), sessions, out)
             return out
-        session = self._every_core_session() if every_core else self._session
         for rows in _length_batches(lengths, size):
-            out[rows] = run_padded([ids[i] for i in rows], session)
+            out[rows] = run_padded([ids[i] for i in rows], self._session)
         return out
 
-    def _every_core_session(self) -> Any:
+    def _every_core_sessions(self) -> list[Any]:
+        """A session per core, to run batches side by side; on one core (or with
+        :data:`SIDE_BY_SIDE_MAX_SESSIONS` 1), one session on every core."""
         with self._loading:
-            if self._bulk_session is None:
-                self._bulk_session = self._new_session(0)  # 0: one thread per core
-        return self._bulk_session
-
-    def _side_by_side(self) -> list[Any]:
-        """A session per core to run batches side by side; none on one core."""
-        cores = _cores()
-        count = min(cores, SIDE_BY_SIDE_MAX_SESSIONS)
-        if count < 2:
-            return []
-        with self._loading:
-            if not self._side_sessions:
-                self._side_sessions = [self._new_session(cores // count) for _ in range(count)]
-        return self._side_sessions
+            if not self._every_core:
+                cores = _cores()
+                count = max(1, min(cores, SIDE_BY_SIDE_MAX_SESSIONS))
+                self._every_core = [self._new_session(cores // count) for _ in range(count)]
+        return self._every_core
 
     def batches(self, texts: Sequence[str], ways: int = 1) -> list[list[int]]:
         """The batches of :meth:`encode`, the most padded tokens first. Batches are formed from the
@@ -200,8 +192,7 @@ class OnnxEmbedder:
         lengths = [len(row) for row in ids]
         if self._packed:
             return _even_packs(lengths, ways)
-        batches = _length_batches(lengths, self._settings.batch_size)
-        return sorted(batches, key=lambda rows: len(rows) * max(lengths[i] for i in rows), reverse=True)
+        return _most_work_first(_length_batches(lengths, self._settings.batch_size), lengths)
 
     def _token_ids(self, texts: Sequence[str]) -> list[Sequence[int]]:
         if len(texts) > self._settings.batch_size:
@@ -237,6 +228,11 @@ def _batches_for_sessions(lengths: Sequence[int], size: int, ways: int) -> list[
             if group
             for rows in _length_batches([lengths[row] for row in group], size)
         ]
+    return _most_work_first(batches, lengths)
+
+
+def _most_work_first(batches: list[list[int]], lengths: Sequence[int]) -> list[list[int]]:
+    """``batches`` ordered by their padded tokens, the most first."""
     return sorted(batches, key=lambda rows: len(rows) * max(lengths[i] for i in rows), reverse=True)
 
 

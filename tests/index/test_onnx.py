@@ -80,6 +80,10 @@ def test_onnx_vectors_are_close_to_pytorch(exported: Settings, embedder: Any) ->
     assert np.min(np.sum(alone * ours, axis=1)) >= 0.97
 
 
+def _threads(sessions: list[Any]) -> list[int]:
+    return [session.get_session_options().intra_op_num_threads for session in sessions]
+
+
 @pytest.mark.parametrize("cores", [1, 2])
 def test_a_question_runs_on_one_core_and_a_build_on_every_core(
     exported: Settings, monkeypatch: pytest.MonkeyPatch, cores: int
@@ -88,13 +92,9 @@ def test_a_question_runs_on_one_core_and_a_build_on_every_core(
     onnx = OnnxEmbedder(exported.model.model_copy(update={"batch_size": 3}))
     question = onnx.encode(TEXTS[:2])
     assert onnx._session.get_session_options().intra_op_num_threads == QUESTION_THREADS
-    assert onnx._bulk_session is None and onnx._side_sessions == []  # loaded when a build needs them
+    assert onnx._every_core == []  # loaded when a build needs them
     bulk = onnx.encode(TEXTS)  # more texts than a batch: every core
-    if cores == 1:
-        assert onnx._bulk_session.get_session_options().intra_op_num_threads == 0  # every core
-    else:  # a session per core, side by side
-        assert [s.get_session_options().intra_op_num_threads for s in onnx._side_sessions] == [1, 1]
-        assert onnx._bulk_session is None
+    assert _threads(onnx._every_core) == [1] * cores  # a session per core, side by side
     assert np.min(np.sum(bulk[:2] * question, axis=1)) >= 0.98
 
 
@@ -102,51 +102,55 @@ def test_a_question_runs_on_one_core_and_a_build_on_every_core(
 BUILD_TEXTS = [*PARTS, *(f"{text} Officials said so on day {day}." for day in range(3) for text in TEXTS)]
 
 
-def test_many_batches_run_side_by_side_with_the_vectors_of_one_session(
-    exported: Settings, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def on_two_cores(exported: Settings, monkeypatch: pytest.MonkeyPatch) -> OnnxEmbedder:
+    """An embedder on two cores, in batches of two texts: :data:`BUILD_TEXTS` run side by side."""
     monkeypatch.setattr(_onnx, "_cores", lambda: 2)
     onnx = OnnxEmbedder(exported.model.model_copy(update={"batch_size": 2}))
     onnx.warm_up()
-    lengths = [len(row) for row in onnx._token_ids(BUILD_TEXTS)]
+    return onnx
+
+
+def test_many_batches_run_side_by_side_with_the_vectors_of_one_session(
+    on_two_cores: OnnxEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lengths = [len(row) for row in on_two_cores._token_ids(BUILD_TEXTS)]
     assert len(_length_batches(lengths, 2)) >= SIDE_BY_SIDE_MIN_BATCHES_EACH * 2
-    side_by_side = onnx.encode(BUILD_TEXTS)
-    assert [s.get_session_options().intra_op_num_threads for s in onnx._side_sessions] == [1, 1]
-    assert onnx._bulk_session is None
+    side_by_side = on_two_cores.encode(BUILD_TEXTS)
+    assert _threads(on_two_cores._every_core) == [1, 1]
     monkeypatch.setattr(_onnx, "SIDE_BY_SIDE_MAX_SESSIONS", 1)
-    shared = onnx.encode(BUILD_TEXTS)
-    assert onnx._bulk_session is not None
+    one_session = OnnxEmbedder(on_two_cores._settings)
+    shared = one_session.encode(BUILD_TEXTS)
+    assert _threads(one_session._every_core) == [2]  # one session sharing each batch
     # The same batches, so the same int8 scales: only the threads' float sums may differ.
     assert np.min(np.sum(side_by_side * shared, axis=1)) >= 0.9999
     np.testing.assert_allclose(np.linalg.norm(side_by_side, axis=1), 1.0, atol=1e-4)
 
 
 def test_a_batch_that_fails_side_by_side_fails_the_call(
-    exported: Settings, monkeypatch: pytest.MonkeyPatch
+    on_two_cores: OnnxEmbedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(_onnx, "_cores", lambda: 2)
-    onnx = OnnxEmbedder(exported.model.model_copy(update={"batch_size": 2}))
-    onnx.warm_up()
     run_padded = _onnx.run_padded
+    longest = max(map(len, on_two_cores._token_ids(BUILD_TEXTS)))
 
     def failing(ids: Any, session: Any) -> Any:
-        if len(ids[0]) == max(map(len, onnx._token_ids(BUILD_TEXTS))):
+        if len(ids[0]) == longest:
             raise RuntimeError("the longest batch failed")
         return run_padded(ids, session)
 
     monkeypatch.setattr(_onnx, "run_padded", failing)
     with pytest.raises(RuntimeError, match="the longest batch failed"):
-        onnx.encode(BUILD_TEXTS)
+        on_two_cores.encode(BUILD_TEXTS)
 
 
-@pytest.mark.parametrize(("cores", "sessions", "threads"), [(1, 0, 0), (2, 2, 1), (3, 3, 1), (8, 4, 2)])
+@pytest.mark.parametrize(("cores", "sessions", "threads"), [(1, 1, 1), (2, 2, 1), (3, 3, 1), (8, 4, 2)])
 def test_side_by_side_sessions_follow_the_cores(
     exported: Settings, monkeypatch: pytest.MonkeyPatch, cores: int, sessions: int, threads: int
 ) -> None:
     monkeypatch.setattr(_onnx, "_cores", lambda: cores)
     onnx = OnnxEmbedder(exported.model)
     monkeypatch.setattr(onnx, "_new_session", lambda count: ("session", count))
-    assert onnx._side_by_side() == [("session", threads)] * sessions
+    assert onnx._every_core_sessions() == [("session", threads)] * sessions
 
 
 def test_few_batches_are_dealt_out_so_that_every_session_has_one() -> None:
@@ -168,10 +172,10 @@ def test_a_few_long_texts_run_on_every_core(exported: Settings, monkeypatch: pyt
     monkeypatch.setattr(_onnx, "_cores", lambda: 2)
     onnx = OnnxEmbedder(exported.model)
     short = onnx.encode(["How long did the talks last?"])
-    assert onnx._side_sessions == []
+    assert onnx._every_core == []
     long = " ".join(["the talks in Istanbul lasted about an hour, officials said"] * 30)
     vectors = onnx.encode([long, "How long did the talks last?"])  # two texts, over 256 tokens
-    assert len(onnx._side_sessions) == 2
+    assert len(onnx._every_core) == 2
     assert float(vectors[1] @ short[0]) >= 0.98
 
 
