@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Sequence
+import heapq
+import math
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -11,15 +12,15 @@ import numpy.typing as npt
 
 from config import RetrievalSettings
 from index import IndexReader
+from retrieval._evidence import PROXIMITY_WORDS, Evidence, SentenceEvidence, ValueReader
 from retrieval._models import Discrepancy, DiscrepancyValue, OutletAnswer, Quote
-from retrieval._values import Value, ValueKind, find_values, value_window
+from retrieval._values import Value, ValueKind, value_window
 
 # A sentence's score: its cosine similarity to the question, plus these weights times the share of
 # the question's terms it contains (idf-weighted), and times the share found within PROXIMITY_WORDS
 # of the value it states (typed questions only).
 LEXICAL_WEIGHT = 0.15
 PROXIMITY_WEIGHT = 0.15
-PROXIMITY_WORDS = 8
 # For typed questions, this many best candidates are rescored by the clause around their value.
 WINDOW_RESCORED = 24
 # A second quote from the same outlet must score within this of its best one.
@@ -27,14 +28,6 @@ SECOND_QUOTE_MARGIN = 0.06
 # ... unless it answers another clause of the question than the quotes before it: "did the Verge
 # report X and Y?" may need one sentence for each, and those score further apart.
 OTHER_CLAUSE_MARGIN = 0.15
-_WORD = re.compile(r"\w+")
-# A shorter "sentence" is a heading, a byline or an outlet's name ("Engadget"), which answers
-# nothing however close its vector is to a short clause.
-QUOTE_MIN_WORDS = 5
-# Whether a text has QUOTE_MIN_WORDS words, read no further than them: an answer checks ~270
-# sentences, and counting every word took 4.5 us of each. Possessive, so a long run of one word
-# is read once, not once per backtrack.
-_ENOUGH_WORDS = re.compile(rf"\W*+(?:\w++\W++){{{QUOTE_MIN_WORDS - 1}}}\w")
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,82 +46,21 @@ class Scored:
     whole: float = 0.0
 
 
-@dataclass(frozen=True, slots=True)
-class Evidence:
-    """What a candidate sentence offers an answer besides its similarity to the question: the
-    idf-weighted share of each of the question's texts' terms it holds, and the value it states."""
-
-    sentence: int
-    row: int  # its row in :attr:`SentenceEvidence.vectors`
-    article: int
-    start: int
-    end: int
-    text: str
-    coverages: list[float]
-    value: Value | None
-    proximity: float
-
-
-@dataclass(frozen=True)
-class SentenceEvidence:
-    """The candidate sentences that may be quoted, with every candidate's vector when vectors count."""
-
-    items: list[Evidence]
-    vectors: npt.NDArray[np.float32] | None
-    candidates: int
-    texts: int  # how many texts the question has (the whole question, then its clauses)
-
-
-def sentence_evidence(
-    reader: IndexReader,
-    sentences: Sequence[int],
-    terms: Sequence[dict[str, float]],
-    kind: ValueKind | None,
+def score_sentences(
+    evidence: SentenceEvidence,
+    queries: npt.NDArray[np.float32] | None,
     *,
-    vectors: bool,
-) -> SentenceEvidence:
-    """Everything :func:`score_sentences` needs but the question's vectors, so that an answer reads
-    it while the question is still being embedded whole. Sentences shorter than QUOTE_MIN_WORDS
-    are left out, and with a typed question those stating no such value."""
-    tokenize = reader.bm25_tokenizer
-    totals = [sum(t.values()) or 1.0 for t in terms]
-    # Which texts each term belongs to, so a sentence's words are matched against all of them at
-    # once instead of intersected with each text's terms in turn.
-    texts_of: dict[str, list[tuple[int, float]]] = {}
-    for i, weights in enumerate(terms):
-        for term, weight in weights.items():
-            texts_of.setdefault(term, []).append((i, weight))
-    items = []
-    spans = reader.sentence_spans(sentences)
-    for row, (sentence, (article, start, end)) in enumerate(zip(sentences, spans, strict=True)):
-        text = reader.article_text(article)[start:end]
-        if not _ENOUGH_WORDS.match(text):
-            continue
-        value, proximity = None, 0.0
-        if kind is not None:  # first: most sentences state no such value, and need no tokenizing
-            values = find_values(text, kind)
-            if not values:
-                continue
-            value, proximity = max(
-                ((v, _proximity(text, v, terms[0], tokenize) / totals[0]) for v in values),
-                key=lambda pair: pair[1],
-            )
-        held = [0.0] * len(terms)
-        for word in texts_of.keys() & tokenize(text):
-            for i, weight in texts_of[word]:
-                held[i] += weight
-        coverages = [h / total for h, total in zip(held, totals, strict=True)]
-        items.append(Evidence(sentence, row, article, start, end, text, coverages, value, proximity))
-    # Every candidate's row, not only those kept: the products below are then the same floats
-    # whichever sentences qualify.
-    rows = reader.sentence_rows(np.asarray(sentences, dtype=np.int64)) if vectors and sentences else None
-    return SentenceEvidence(items, rows, len(sentences), len(terms))
-
-
-def score_sentences(evidence: SentenceEvidence, queries: npt.NDArray[np.float32] | None) -> list[Scored]:
+    min_score: float | None = None,
+    rescored: int = 0,
+) -> list[Scored]:
     """Score the sentences of ``evidence`` against each of the question's texts (the whole question,
     then its clauses): its similarity to the text's vector (row of ``queries``) plus LEXICAL_WEIGHT
-    times the idf-weighted share of the text's terms it holds; the best text counts."""
+    times the idf-weighted share of the text's terms it holds; the best text counts.
+
+    For a typed question only sentences stating a value of its kind are scored, and their values are
+    read only where they could change the answer (:func:`_values_that_count`) when ``min_score`` is
+    given: what :func:`group_by_outlet` keeps at ``min_score``, and the ``rescored`` best for
+    :func:`rescore_by_value_clause`. Without it every sentence's value is read."""
     similarity = (
         evidence.vectors @ np.atleast_2d(queries).T
         if queries is not None and evidence.vectors is not None
@@ -137,61 +69,119 @@ def score_sentences(evidence: SentenceEvidence, queries: npt.NDArray[np.float32]
     # Python floats and lists from here: ~270 sentences an answer, each a handful of numbers, where
     # numpy's per-call overhead (indexing a scalar, argmax of five) cost more than the arithmetic.
     similarities = similarity.tolist()
-    scored = []
+    prepared = []
     for item in evidence.items:
         row = similarities[item.row]
         rows = [cosine + LEXICAL_WEIGHT * c for cosine, c in zip(row, item.coverages, strict=True)]
         clause = rows.index(max(rows))  # the first best, as np.argmax
-        coverage = item.coverages[clause]
+        # Without vectors the lexical evidence is all there is; scale it to the same range.
+        lead = rows[clause] if queries is not None else item.coverages[clause]
+        prepared.append((item, row, rows, clause, lead))
+    values = {}
+    if evidence.read_value is not None:
+        leads = [
+            Lead(item, lead, rows[0] if queries is not None else lead) for item, _, rows, _, lead in prepared
+        ]
+        values = _values_that_count(evidence.read_value, leads, min_score, rescored)
+    scored = []
+    for item, row, rows, clause, lead in prepared:
+        value, proximity = item.value, item.proximity
+        if item.proximity_bound is not None:
+            if item.row not in values:
+                continue
+            value, proximity = values[item.row]
+        score = lead + PROXIMITY_WEIGHT * proximity
+        whole = rows[0] + PROXIMITY_WEIGHT * proximity if queries is not None else score
         base = row[clause] if queries is not None else 0.0
-        score = base + LEXICAL_WEIGHT * coverage + PROXIMITY_WEIGHT * item.proximity
-        whole = rows[0] + PROXIMITY_WEIGHT * item.proximity
-        if queries is None:
-            # Without vectors the lexical evidence is all there is; scale it to the same range.
-            score = whole = coverage + PROXIMITY_WEIGHT * item.proximity
-        scored.append(
-            Scored(
-                item.sentence,
-                item.article,
-                item.start,
-                item.end,
-                item.text,
-                score,
-                item.value,
-                base,
-                clause,
-                whole,
-            )
-        )
+        place = (item.sentence, item.article, item.start, item.end, item.text)
+        scored.append(Scored(*place, score, value, base, clause, whole))
     return scored
+
+
+@dataclass(frozen=True, slots=True)
+class Lead:
+    """A sentence's score and its score against the whole question (:class:`Scored`) before the
+    PROXIMITY_WEIGHT times its value's proximity are added."""
+
+    item: Evidence
+    score: float
+    whole: float
+
+
+def _values_that_count(
+    read_value: ValueReader, leads: list[Lead], min_score: float | None, rescored: int
+) -> dict[int, tuple[Value, float]]:
+    """The value each typed question's sentence states and its proximity, by the sentence's row, for
+    every sentence that states one and could change the answer. The parser takes ~3 ms a sentence
+    (quantulum3), and an answer had read every candidate: ~130 for "How many ...".
+
+    A sentence's proximity is at most :attr:`Evidence.proximity_bound`, which bounds its score and
+    its whole-question score. Sentences are read highest bound first. One is left unread when it
+    could not rank among the ``rescored`` best read (their scores only rise when rescored) and
+    either could not score ``min_score`` or falls OTHER_CLAUSE_MARGIN below its outlet's best read
+    with a whole-question score no higher than one read there. :func:`group_by_outlet` would
+    neither quote such a sentence nor keep an outlet or change its relevance for it, so the answer
+    is the one reading every sentence gives. Values found without the parser count as read."""
+    bounded = [
+        (lead.score + PROXIMITY_WEIGHT * bound, lead.whole + PROXIMITY_WEIGHT * bound, lead)
+        for lead in leads
+        if (bound := lead.item.proximity_bound) is not None
+    ]
+    bounded.sort(key=lambda entry: -entry[0])
+    best: list[float] = []  # the ``rescored`` best scores read so far, a heap: lowest first
+    outlet_best: dict[str, tuple[float, float]] = {}  # the best score and whole-question score read
+
+    def scored(outlet: str, score: float, whole: float) -> None:
+        top, top_whole = outlet_best.get(outlet, (-math.inf, -math.inf))
+        outlet_best[outlet] = (max(top, score), max(top_whole, whole))
+        if len(best) < rescored:
+            heapq.heappush(best, score)
+        elif best and score > best[0]:
+            heapq.heapreplace(best, score)
+
+    for lead in leads:  # values found before, without the parser
+        if lead.item.value is not None:
+            proximity = PROXIMITY_WEIGHT * lead.item.proximity
+            scored(lead.item.outlet, lead.score + proximity, lead.whole + proximity)
+    found = {}
+    for score_bound, whole_bound, lead in bounded:
+        if min_score is not None and len(best) == rescored and (not best or best[0] > score_bound):
+            if score_bound < min_score:
+                break  # nor could any sentence after it
+            read_there = outlet_best.get(lead.item.outlet)
+            if read_there is not None:
+                top, top_whole = read_there
+                if score_bound < top - OTHER_CLAUSE_MARGIN and whole_bound <= top_whole:
+                    continue
+        read = read_value(lead.item.text)
+        if read is None:
+            continue
+        found[lead.item.row] = read
+        proximity = PROXIMITY_WEIGHT * read[1]
+        scored(lead.item.outlet, lead.score + proximity, lead.whole + proximity)
+    return found
 
 
 def rescore_by_value_clause(
     scored: list[Scored],
     query: npt.NDArray[np.float32],
     encode: Callable[[list[str]], npt.NDArray[np.float32]],
+    rescored: int = WINDOW_RESCORED,
 ) -> list[Scored]:
-    """A long sentence may state the value in one clause and much else besides; score the best
-    candidates by whichever matches the question better, the sentence or the value's own clause."""
+    """A long sentence may state the value in one clause and much else besides; score the
+    ``rescored`` best candidates by whichever matches the question better, the sentence or the
+    value's own clause."""
     ranked = sorted(scored, key=lambda s: -s.score)
-    head, tail = ranked[:WINDOW_RESCORED], ranked[WINDOW_RESCORED:]
+    head, tail = ranked[:rescored], ranked[rescored:]
     windows = [value_window(s.text, s.value, PROXIMITY_WORDS) for s in head if s.value is not None]
     if len(windows) != len(head) or not head:
         return scored
     gains = np.maximum(encode(windows) @ query - np.array([s.dense for s in head]), 0.0)
-    rescored = [
+    lifted = [
         replace(s, score=s.score + float(gain), whole=s.whole + float(gain))
         for s, gain in zip(head, gains, strict=True)
     ]
-    return rescored + tail
-
-
-def _proximity(text: str, value: Value, terms: dict[str, float], tokenize: object) -> float:
-    words = [(m.start(), m.group()) for m in _WORD.finditer(text)]
-    before = [w for pos, w in words if pos < value.start][-PROXIMITY_WORDS:]
-    after = [w for pos, w in words if pos >= value.end][:PROXIMITY_WORDS]
-    near = set(tokenize(" ".join(before + after)))  # type: ignore[operator]
-    return sum(weight for term, weight in terms.items() if term in near)
+    return lifted + tail
 
 
 def group_by_outlet(

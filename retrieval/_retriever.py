@@ -30,13 +30,14 @@ from index import (
 from retrieval import _values
 from retrieval._clauses import question_clauses
 from retrieval._compose import (
+    WINDOW_RESCORED,
     discrepancies,
     group_by_outlet,
     outlet_answers,
     rescore_by_value_clause,
     score_sentences,
-    sentence_evidence,
 )
+from retrieval._evidence import sentence_evidence
 from retrieval._fusion import cover_outlets
 from retrieval._memory import freeze_loaded
 from retrieval._models import Answer, Context, Filters, OutletSummary, Passage
@@ -260,13 +261,20 @@ class Retriever:
         # Read while the worker may still be embedding the question whole.
         evidence = sentence_evidence(reader, sentences, terms, kind, vectors=query.vector is not None)
         query = with_whole_question(replace(query, whole_vector=whole.result()))
-        scored = score_sentences(evidence, query.clause_vectors)
-        if kind is not None and query.vector is not None and self.embedder is not None:
-            scored = rescore_by_value_clause(scored, query.vector, self.embedder.encode)
         if query.vector is None:
             threshold = BM25_MIN_SCORE
         else:
             threshold = r.min_score if kind is None else r.min_score_typed
+        rescoring = kind is not None and query.vector is not None and self.embedder is not None
+        scored = score_sentences(
+            evidence,
+            query.clause_vectors,
+            min_score=threshold,
+            rescored=WINDOW_RESCORED if rescoring else 0,
+        )
+        if rescoring:
+            assert query.vector is not None and self.embedder is not None
+            scored = rescore_by_value_clause(scored, query.vector, self.embedder.encode)
         groups = group_by_outlet(reader, scored, r, threshold)
         return Answer(
             question=text,

@@ -9,6 +9,8 @@ from __future__ import annotations
 import enum
 import logging
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -152,12 +154,20 @@ def question_kind(question: str) -> ValueKind | None:
     return None
 
 
+def may_state(text: str, kind: ValueKind) -> bool:
+    """Whether ``text`` could state a value of ``kind``: a pattern's quick test, before the parsers'
+    slow one (:func:`find_values`)."""
+    if kind is ValueKind.DATE:
+        return _DATES.search(text) is not None
+    return all(pattern.search(text) for pattern in _MAY_STATE[kind])
+
+
 def find_values(text: str, kind: ValueKind) -> list[Value]:
     """Every value of ``kind`` stated in ``text``, in order."""
+    if not may_state(text, kind):
+        return []
     if kind is ValueKind.DATE:
         return _dates(text)
-    if not all(pattern.search(text) for pattern in _MAY_STATE[kind]):
-        return []
     return [v for v in _quantities(text) if v.kind is kind]
 
 
@@ -183,9 +193,46 @@ def warm_up() -> None:
     _date_key.__wrapped__("June 2, 2025")  # not through the cache: nothing to remember
 
 
-# A follow-up question scores mostly the sentences the one before it did.
-@lru_cache(maxsize=8192)
+def remembered_values(text: str, kind: ValueKind) -> list[Value] | None:
+    """:func:`find_values`'s answer when it is quick (the parser need not read ``text``: it cannot
+    state such a value, it was read before, or the value is a date), else None."""
+    if not may_state(text, kind):
+        return []
+    if kind is ValueKind.DATE:
+        return _dates(text)
+    with _REMEMBERED_LOCK:
+        found = _REMEMBERED.get(text)
+    return None if found is None else [v for v in found if v.kind is kind]
+
+
+def forget_values() -> None:
+    """Forget the quantities read from sentences (:func:`find_values`)."""
+    with _REMEMBERED_LOCK:
+        _REMEMBERED.clear()
+
+
+# A follow-up question scores mostly the sentences the one before it did: the quantities read from
+# this many are remembered, the least recently used forgotten first.
+REMEMBERED_SENTENCES = 8192
+_REMEMBERED: OrderedDict[str, tuple[Value, ...]] = OrderedDict()
+_REMEMBERED_LOCK = threading.Lock()
+
+
 def _quantities(text: str) -> tuple[Value, ...]:
+    with _REMEMBERED_LOCK:
+        found = _REMEMBERED.get(text)
+        if found is not None:
+            _REMEMBERED.move_to_end(text)
+            return found
+    found = _read_quantities(text)
+    with _REMEMBERED_LOCK:
+        _REMEMBERED[text] = found
+        if len(_REMEMBERED) > REMEMBERED_SENTENCES:
+            _REMEMBERED.popitem(last=False)
+    return found
+
+
+def _read_quantities(text: str) -> tuple[Value, ...]:
     try:
         found = _quantulum().parse(text)
     except Exception:  # a parser failure on odd text must not fail the answer

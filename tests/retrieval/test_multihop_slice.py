@@ -9,13 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+import retrieval._evidence
+import retrieval._retriever
 from config import Settings
 from index import SentenceTransformerEmbedder, build_index
 from retrieval import Retriever
+from retrieval._compose import Scored
 from retrieval._evaluation import evaluate, evaluate_answers, load_questions
+from retrieval._evidence import SentenceEvidence
+from retrieval._values import Value, ValueKind, forget_values
 
 SLICE = Path(__file__).parents[1] / "data" / "multihop"
 FLOORS = {
@@ -50,3 +56,43 @@ def test_answers_quote_the_evidence_and_decline_the_unanswerable(slice_retriever
     assert figures["outlet_evidence_recall"] >= 0.40, figures
     assert figures["answerable_wrongly_declined"] <= 0.05, figures
     assert figures["null_declined"] >= 0.5, figures  # 4 null questions; all 4 declined when set
+
+
+# Typed questions on the slice's stories; several outlets print the figures each asks for.
+TYPED = (
+    "How many points did the Chiefs score?",
+    "How much did Inter Miami season tickets cost?",
+    "How many tweets did Travis Kelce delete?",
+    "How long did the Sam Bankman-Fried trial last?",
+    "How many goals did Salah score against Toulouse?",
+    "How much did the ASX rise?",
+)
+
+
+def test_typed_answers_read_fewer_values_and_answer_the_same(
+    slice_retriever: Retriever, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A typed answer reads values (quantulum3, ~3 ms a sentence) only where they could change it."""
+    reads = 0
+    find_values = retrieval._evidence.find_values
+
+    def counted(text: str, kind: ValueKind) -> list[Value]:
+        nonlocal reads
+        reads += 1
+        return find_values(text, kind)
+
+    monkeypatch.setattr(retrieval._evidence, "find_values", counted)
+    forget_values()
+    lazily = [slice_retriever.ask(q) for q in TYPED]
+    lazy_reads, reads = reads, 0
+    score_sentences = retrieval._retriever.score_sentences
+
+    def reading_every_value(evidence: SentenceEvidence, queries: Any, **_: object) -> list[Scored]:
+        return score_sentences(evidence, queries)
+
+    monkeypatch.setattr(retrieval._retriever, "score_sentences", reading_every_value)
+    forget_values()
+    assert [slice_retriever.ask(q) for q in TYPED] == lazily
+    assert any(answer.answered for answer in lazily)
+    assert lazy_reads < reads * 0.8, (lazy_reads, reads)
+    print(f"values read: {lazy_reads} of {reads}")
