@@ -4,6 +4,7 @@ in one process, so both meet the same machine."""
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import time
 from collections.abc import Callable, Iterable
@@ -28,6 +29,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument(
         "--warm", type=int, default=WARM_QUESTIONS, help="questions each side answers untimed first"
+    )
+    parser.add_argument(
+        "--forget-values",
+        action="store_true",
+        help="forget the values read from sentences before each call, as for a story nobody asked about yet",
     )
     parser.add_argument("--json", type=Path, default=None)
 
@@ -61,12 +67,28 @@ def warmed(calls: Iterable[Callable[[str], Any]], questions: list[str]) -> None:
             call(question)
 
 
+def forgetting_values(retrievers: dict[str, Any]) -> dict[str, Callable[[], None]]:
+    """For each side, what forgets the values its answers read from sentences (each side's own
+    ``retrieval`` package remembers them)."""
+    forget = {}
+    for name, retriever in retrievers.items():
+        values = importlib.import_module(f"{type(retriever).__module__.split('.')[0]}._values")
+        # Before round 22 the memo was an lru_cache.
+        forget[name] = getattr(values, "forget_values", None) or values._quantities.cache_clear
+    return forget
+
+
 def taking_turns(
-    calls: dict[str, Callable[[str], Any]], questions: list[str], rounds: int, warm: int = WARM_QUESTIONS
+    calls: dict[str, Callable[[str], Any]],
+    questions: list[str],
+    rounds: int,
+    warm: int = WARM_QUESTIONS,
+    before_each: dict[str, Callable[[], None]] | None = None,
 ) -> Timings:
     """Each side's :class:`Timings` for each question, ``rounds`` times over, the two taking turns
     per question and swapping who goes first; each side first answers ``warm`` questions untimed
-    (what a side compiles or reads on first use is not what it costs a question)."""
+    (what a side compiles or reads on first use is not what it costs a question). A side's
+    ``before_each``, if any, runs untimed before each of its timed calls."""
     warmed(calls.values(), questions[:warm])
     timings = Timings({name: [] for name in calls}, {name: [] for name in calls})
     for round_ in range(rounds):
@@ -75,6 +97,8 @@ def taking_turns(
             if (i + round_) % 2:
                 order.reverse()
             for name, call in order:
+                if before_each is not None:
+                    before_each[name]()
                 cpu = time.process_time()
                 timings.wall[name].append(seconds(partial(call, question)))
                 timings.cpu[name].append(time.process_time() - cpu)
@@ -105,7 +129,8 @@ def compared(
 ) -> dict[str, Any]:
     """Each side's ``--call`` timed taking turns (:func:`taking_turns`), then printed and returned
     as :func:`report` does; the first side's index gives the passage count."""
-    timings = taking_turns(calls_of(sides, args), questions, args.rounds, args.warm)
+    forget = forgetting_values(sides) if args.forget_values else None
+    timings = taking_turns(calls_of(sides, args), questions, args.rounds, args.warm, forget)
     passages = next(iter(sides.values())).reader.passages.shape[0]
     return report(timings, passages, len(questions), args, ratio_label)
 

@@ -30,7 +30,8 @@ TYPED = (
 
 
 def _first(retriever: Retriever, question: str) -> None:
-    forget = getattr(_values._quantities, "cache_clear", None)  # absent before the cache was
+    # Before round 22 the memo was an lru_cache, and before round 5 there was none.
+    forget = getattr(_values, "forget_values", None) or getattr(_values._quantities, "cache_clear", None)
     if forget is not None:
         forget()  # what was read from sentences before
     retriever.ask(question)
