@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import re
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+import bot._handlers
 from bot import FeedbackStore
 from tests.bot.conftest import Send
 from tests.bot.fake_bot_api import BOT_USER, FakeBotApi, callback_update, mention_update, message_update
@@ -31,7 +34,7 @@ async def test_commands_are_registered(send: Send, api: FakeBotApi) -> None:
 
 async def test_question_gets_quotes_discrepancy_and_buttons(send: Send, api: FakeBotApi) -> None:
     await send(message_update(QUESTION))
-    assert api.sent("sendChatAction")[0]["action"] == "typing"
+    assert api.sent("sendChatAction") == []  # a quick answer needs no typing indicator
     (reply,) = api.sent()
     text = reply["text"]
     check_telegram_html(text)
@@ -242,3 +245,48 @@ async def test_chosen_outlets_survive_a_restart(api: FakeBotApi, retriever: Any,
     await session(message_update(QUESTION))  # a new application: the choice came back from disk
     text = api.sent()[-1]["text"]
     assert "Stalemate" in text and "In the backdrop" not in text
+
+
+async def test_a_slow_answer_shows_typing_first_and_only_first(
+    send: Send, api: FakeBotApi, retriever: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bot._handlers, "TYPING_AFTER", 0.05)
+    ask = retriever.ask
+
+    def slow(*args: Any, **kwargs: Any) -> Any:
+        time.sleep(0.3)
+        return ask(*args, **kwargs)
+
+    monkeypatch.setattr(retriever, "ask", slow)
+    await send(message_update(QUESTION))
+    methods = [method for method, _ in api.calls if method in ("sendChatAction", "sendMessage")]
+    assert methods == ["sendChatAction", "sendMessage"]
+    assert api.sent("sendChatAction")[0]["action"] == "typing"
+
+
+async def test_a_typing_indicator_still_waiting_is_not_sent_after_the_answer(
+    send: Send, api: FakeBotApi, retriever: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Under a burst the indicator may wait its turn behind other chats' messages; sent after the
+    # answer, it would claim that another is coming.
+    monkeypatch.setattr(bot._handlers, "TYPING_AFTER", 0.05)
+    ask = retriever.ask
+
+    def slow(*args: Any, **kwargs: Any) -> Any:
+        time.sleep(0.2)
+        return ask(*args, **kwargs)
+
+    given_up = asyncio.Event()
+
+    async def waiting_its_turn(*_: Any) -> None:
+        try:
+            await asyncio.sleep(60)
+        except asyncio.CancelledError:
+            given_up.set()
+            raise
+
+    monkeypatch.setattr(retriever, "ask", slow)
+    monkeypatch.setattr(bot._handlers, "_show_typing", waiting_its_turn)
+    await send(message_update(QUESTION))
+    await asyncio.wait_for(given_up.wait(), 5)
+    assert len(api.sent()) == 1
