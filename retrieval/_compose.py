@@ -100,8 +100,8 @@ def score_sentences(
 
 @dataclass(frozen=True, slots=True)
 class Lead:
-    """A sentence's score and its score against the whole question (:class:`Scored`) before the
-    PROXIMITY_WEIGHT times its value's proximity are added."""
+    """A sentence's score and its score against the whole question (:class:`Scored`) before
+    PROXIMITY_WEIGHT times its value's proximity is added."""
 
     item: Evidence
     score: float
