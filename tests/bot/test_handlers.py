@@ -34,7 +34,6 @@ async def test_commands_are_registered(send: Send, api: FakeBotApi) -> None:
 
 async def test_question_gets_quotes_discrepancy_and_buttons(send: Send, api: FakeBotApi) -> None:
     await send(message_update(QUESTION))
-    assert api.sent("sendChatAction") == []  # a quick answer needs no typing indicator
     (reply,) = api.sent()
     text = reply["text"]
     check_telegram_html(text)
@@ -245,6 +244,16 @@ async def test_chosen_outlets_survive_a_restart(api: FakeBotApi, retriever: Any,
     await session(message_update(QUESTION))  # a new application: the choice came back from disk
     text = api.sent()[-1]["text"]
     assert "Stalemate" in text and "In the backdrop" not in text
+
+
+async def test_a_quick_answer_goes_out_without_a_typing_indicator(
+    send: Send, api: FakeBotApi, retriever: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    retriever.warm_up()  # the first answer of a process loads the model
+    retriever.ask(QUESTION)
+    monkeypatch.setattr(bot._handlers, "TYPING_AFTER", 5.0)  # ample for a slow machine
+    await send(message_update(QUESTION))
+    assert api.sent("sendChatAction") == [] and len(api.sent()) == 1
 
 
 async def test_a_slow_answer_shows_typing_first_and_only_first(
