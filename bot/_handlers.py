@@ -201,23 +201,22 @@ class QuoteDeskBot:
                 context=earlier,
             )
         )
-        typing = None
         try:
             try:
                 answer = await asyncio.wait_for(asyncio.shield(asking), TYPING_AFTER)
             except TimeoutError:
                 typing = asyncio.create_task(_show_typing(context, chat.id))
-                answer = await asking
+                try:
+                    answer = await asking
+                finally:
+                    # Sent after the reply, the indicator would claim for seconds that another is coming.
+                    typing.cancel()
         except QuestionError as exc:
             await _reply(update, esc(str(exc)))
             return
         except QuotedeskError as exc:  # e.g. a chosen outlet that a rebuilt index no longer has
             await _reply(update, f"{esc(str(exc))}\nUse /outlets to choose again.")
             return
-        finally:
-            # Sent after the answer, the indicator would claim for seconds that another is coming.
-            if typing is not None:
-                typing.cancel()
         asked = f"{earlier} {text}"[-CONTEXT_CHARS:] if earlier else text
         state["last_question"] = asked
         answer_id = _remember(state, answer, asked)
