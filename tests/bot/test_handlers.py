@@ -14,6 +14,7 @@ import pytest
 
 import bot._handlers
 from bot import FeedbackStore
+from retrieval import QuestionError
 from tests.bot.conftest import Send
 from tests.bot.fake_bot_api import BOT_USER, FakeBotApi, callback_update, mention_update, message_update
 from tests.bot.telegram_html import check_telegram_html
@@ -299,3 +300,29 @@ async def test_a_typing_indicator_still_waiting_is_not_sent_after_the_answer(
     await send(message_update(QUESTION))
     await asyncio.wait_for(given_up.wait(), 5)
     assert len(api.sent()) == 1
+
+
+async def test_a_slow_question_that_fails_gives_up_its_typing_indicator_and_says_why(
+    send: Send, api: FakeBotApi, retriever: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bot._handlers, "TYPING_AFTER", 0.05)
+
+    def refused(*_: Any, **__: Any) -> Any:
+        time.sleep(0.2)
+        raise QuestionError("the question is empty")
+
+    given_up = asyncio.Event()
+
+    async def waiting_its_turn(*_: Any) -> None:
+        try:
+            await asyncio.sleep(60)
+        except asyncio.CancelledError:
+            given_up.set()
+            raise
+
+    monkeypatch.setattr(retriever, "ask", refused)
+    monkeypatch.setattr(bot._handlers, "_show_typing", waiting_its_turn)
+    await send(message_update(QUESTION))
+    await asyncio.wait_for(given_up.wait(), 5)
+    (reply,) = api.sent()
+    assert "the question is empty" in reply["text"]
