@@ -232,6 +232,8 @@ def remembered_values(text: str, kind: ValueKind) -> list[Value] | None:
         return _dates(text)
     with _REMEMBERED_LOCK:
         found = _REMEMBERED.get(text)
+        if found is not None:
+            _REMEMBERED.move_to_end(text)
     return None if found is None else [v for v in found if v.kind is kind]
 
 

@@ -111,3 +111,22 @@ def test_questions_are_cleaned_and_bounded() -> None:
     for empty in ("", "   ", "\x00\x01", "?!"):
         with pytest.raises(QuestionError, match="empty"):
             clean_question(empty, 100)
+
+
+def test_values_read_are_remembered_least_recently_used_forgotten_first(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(_values, "REMEMBERED_SENTENCES", 2)
+    _values.forget_values()
+    first, second, third = (f"{n} delegates met at the talks" for n in (3, 4, 5))
+    assert _values.remembered_values(first, ValueKind.COUNT) is None  # not read yet
+    for text in (first, second):
+        find_values(text, ValueKind.COUNT)
+    assert _values.remembered_values(first, ValueKind.COUNT)  # asked: now the most recent
+    find_values(third, ValueKind.COUNT)
+    assert _values.remembered_values(second, ValueKind.COUNT) is None
+    assert _values.remembered_values(first, ValueKind.COUNT) and _values.remembered_values(
+        third, ValueKind.COUNT
+    )
+    assert _values.remembered_values("No number here at all, none.", ValueKind.COUNT) == []
+    _values.forget_values()
