@@ -90,23 +90,26 @@ _ANGLE_AS_TIME = {"minute of arc": "minute", "second of arc": "second"}
 # bundled corpus's "How long did the talks last?": 270 ms warm), most of which state no value of
 # the kind asked. It reads only the sentences these say could: a number before a time unit for a
 # duration, a number that is no year, date, time or sum for a count, and one beside a currency
-# for a sum. Checked
-# against quantulum3 on MultiHop-RAG sentences, what they pass over was misreadings only: "a pack",
-# "a time" and ordinals ("the fifth time") as counts, "a real" (Brazil's currency) and "4:30 p.m."
-# as money, "9 a.m." as nine years, "12 TD" as days.
+# for a sum. Checked against quantulum3 on MultiHop-RAG sentences, what they pass over was
+# misreadings only: "a pack", "a time" and ordinals ("the fifth time") as counts, "a real"
+# (Brazil's currency) and "4:30 p.m." as money, "9 a.m." as nine years, "12 TD" as days.
 _NUMBER_WORDS = (
-    r"zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen"
-    r"|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy"
-    r"|eighty|ninety|hundred|thousand|million|billion|trillion|dozens?|half|quarter|third|single"
-    r"|double|triple|twice|thrice|pair|couple|score"
-)
-_HAS_NUMBER = re.compile(rf"\d|\b(?:{_NUMBER_WORDS})\b", re.I)
+    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
+    "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen",
+    "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety", "hundred",
+    "thousand", "million", "billion", "trillion", "dozens?", "half", "quarter", "third", "single",
+    "double", "triple", "twice", "thrice", "pair", "couple", "score",
+)  # fmt: skip
+# Number words quantulum3 never reads as a count on their own (see _NOT_COUNTS).
+_NO_COUNT_WORDS = frozenset(["one", "single", "double", "triple", "twice", "thrice", "couple", "score"])
+_ANY_NUMBER_WORD = "|".join(_NUMBER_WORDS)
+_HAS_NUMBER = re.compile(rf"\d|\b(?:{_ANY_NUMBER_WORD})\b", re.I)
 # A duration is a number, or "a"/"an", before a time unit ("90-minute", "an hour", "two days"):
 # a unit alone ("in recent years", "last month") states none. Of 12,000 MultiHop-RAG sentences,
 # 4,518 held a time unit and 663 a duration; 1,185 hold both. Those it passes over were
 # misreadings: "January 12 a 40% cut" as 12 years, "575 TD" as days, "the fifth day" as 5 days.
 _DURATION = re.compile(
-    rf"(?:\d|\b(?:an?|few|several|many|{_NUMBER_WORDS})\b)[\s-]*"
+    rf"(?:\d|\b(?:an?|few|several|many|{_ANY_NUMBER_WORD})\b)[\s-]*"
     r"(?:s|secs?|seconds?|mins?|minutes?|h|hrs?|hours?|d|days?|wks?|weeks?|mos?|months?|y|yrs?|years?)\b"
     r"|arc|\d\s*['′″]",
     re.I,
@@ -138,10 +141,7 @@ _NOT_COUNTS = re.compile(
     re.I,
 )
 _COUNT_NUMBER = re.compile(
-    r"\d|\b(?:zero|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen"
-    r"|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty"
-    r"|ninety|hundred|thousand|million|billion|trillion|dozens?|half|quarter|third|pair)\b",
-    re.I,
+    rf"\d|\b(?:{'|'.join(w for w in _NUMBER_WORDS if w not in _NO_COUNT_WORDS)})\b", re.I
 )
 
 
@@ -194,11 +194,8 @@ def may_state(text: str, kind: ValueKind) -> bool:
 
 def find_values(text: str, kind: ValueKind) -> list[Value]:
     """Every value of ``kind`` stated in ``text``, in order."""
-    if not may_state(text, kind):
-        return []
-    if kind is ValueKind.DATE:
-        return _dates(text)
-    return [v for v in _quantities(text) if v.kind is kind]
+    known = remembered_values(text, kind)
+    return known if known is not None else [v for v in _quantities(text) if v.kind is kind]
 
 
 def _hedged(text: str, start: int) -> int:
@@ -251,11 +248,8 @@ _REMEMBERED_LOCK = threading.Lock()
 
 
 def _quantities(text: str) -> tuple[Value, ...]:
-    with _REMEMBERED_LOCK:
-        found = _REMEMBERED.get(text)
-        if found is not None:
-            _REMEMBERED.move_to_end(text)
-            return found
+    """The quantities quantulum3 reads in ``text``, remembered (:func:`remembered_values` first
+    looks there)."""
     found = _read_quantities(text)
     with _REMEMBERED_LOCK:
         _REMEMBERED[text] = found
