@@ -7,6 +7,7 @@ import csv
 import io
 import re
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -257,17 +258,41 @@ async def test_a_quick_answer_goes_out_without_a_typing_indicator(
     assert api.sent("sendChatAction") == [] and len(api.sent()) == 1
 
 
-async def test_a_slow_answer_shows_typing_first_and_only_first(
-    send: Send, api: FakeBotApi, retriever: Any, monkeypatch: pytest.MonkeyPatch
+def _answers_slowly(
+    monkeypatch: pytest.MonkeyPatch, retriever: Any, answer: Callable[..., Any] | None = None
 ) -> None:
+    """The retriever takes 0.2 s to answer (by ``answer``, else as it does), and the typing
+    indicator is due after 0.05 s."""
     monkeypatch.setattr(bot._handlers, "TYPING_AFTER", 0.05)
-    ask = retriever.ask
+    ask = answer or retriever.ask
 
     def slow(*args: Any, **kwargs: Any) -> Any:
-        time.sleep(0.3)
+        time.sleep(0.2)
         return ask(*args, **kwargs)
 
     monkeypatch.setattr(retriever, "ask", slow)
+
+
+def _typing_kept_waiting(monkeypatch: pytest.MonkeyPatch) -> asyncio.Event:
+    """The typing indicator waits for its turn in the rate limiter until given up; the event is
+    set when it is."""
+    given_up = asyncio.Event()
+
+    async def waiting_its_turn(*_: Any) -> None:
+        try:
+            await asyncio.sleep(60)
+        except asyncio.CancelledError:
+            given_up.set()
+            raise
+
+    monkeypatch.setattr(bot._handlers, "_show_typing", waiting_its_turn)
+    return given_up
+
+
+async def test_a_slow_answer_shows_typing_first_and_only_first(
+    send: Send, api: FakeBotApi, retriever: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _answers_slowly(monkeypatch, retriever)
     await send(message_update(QUESTION))
     methods = [method for method, _ in api.calls if method in ("sendChatAction", "sendMessage")]
     assert methods == ["sendChatAction", "sendMessage"]
@@ -279,24 +304,8 @@ async def test_a_typing_indicator_still_waiting_is_not_sent_after_the_answer(
 ) -> None:
     # Under a burst the indicator may wait its turn behind other chats' messages; sent after the
     # answer, it would claim that another is coming.
-    monkeypatch.setattr(bot._handlers, "TYPING_AFTER", 0.05)
-    ask = retriever.ask
-
-    def slow(*args: Any, **kwargs: Any) -> Any:
-        time.sleep(0.2)
-        return ask(*args, **kwargs)
-
-    given_up = asyncio.Event()
-
-    async def waiting_its_turn(*_: Any) -> None:
-        try:
-            await asyncio.sleep(60)
-        except asyncio.CancelledError:
-            given_up.set()
-            raise
-
-    monkeypatch.setattr(retriever, "ask", slow)
-    monkeypatch.setattr(bot._handlers, "_show_typing", waiting_its_turn)
+    _answers_slowly(monkeypatch, retriever)
+    given_up = _typing_kept_waiting(monkeypatch)
     await send(message_update(QUESTION))
     await asyncio.wait_for(given_up.wait(), 5)
     assert len(api.sent()) == 1
@@ -305,23 +314,11 @@ async def test_a_typing_indicator_still_waiting_is_not_sent_after_the_answer(
 async def test_a_slow_question_that_fails_gives_up_its_typing_indicator_and_says_why(
     send: Send, api: FakeBotApi, retriever: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(bot._handlers, "TYPING_AFTER", 0.05)
-
     def refused(*_: Any, **__: Any) -> Any:
-        time.sleep(0.2)
         raise QuestionError("the question is empty")
 
-    given_up = asyncio.Event()
-
-    async def waiting_its_turn(*_: Any) -> None:
-        try:
-            await asyncio.sleep(60)
-        except asyncio.CancelledError:
-            given_up.set()
-            raise
-
-    monkeypatch.setattr(retriever, "ask", refused)
-    monkeypatch.setattr(bot._handlers, "_show_typing", waiting_its_turn)
+    _answers_slowly(monkeypatch, retriever, refused)
+    given_up = _typing_kept_waiting(monkeypatch)
     await send(message_update(QUESTION))
     await asyncio.wait_for(given_up.wait(), 5)
     (reply,) = api.sent()
