@@ -172,10 +172,20 @@ def _build(
         raise typer.Exit(EXIT_SKIPPED)
 
 
+def _yield_to_answers(settings: Settings) -> None:
+    """Lower the process's priority for the rest of its life: only for the commands that just build."""
+    from index import lower_build_priority
+
+    lowered = lower_build_priority(settings.index.build_priority)
+    if lowered:
+        _note(f"building at low priority, {lowered}, so that answers on this machine go first")
+
+
 @index_app.command("build")
 def index_build(source: SourceOption = None, index: IndexOption = None) -> None:
     """Build a new index from the sources and make it current."""
     settings = _settings()
+    _yield_to_answers(settings)
     _build(settings, source, index or settings.index.dir, None, "built")
 
 
@@ -185,6 +195,7 @@ def index_update(source: SourceOption = None, index: IndexOption = None) -> None
     from index import IndexNotFoundError, IndexReader
 
     settings = _settings()
+    _yield_to_answers(settings)
     directory = index or settings.index.dir
     previous: IndexReader | None = None
     try:

@@ -74,6 +74,14 @@ class EmbeddingBackend(Choice):
     ONNX_INT8 = "onnx-int8"  # the same model exported to ONNX with int8 weights (`quotedesk model export`)
 
 
+class BuildPriority(Choice):
+    """The CPU priority `quotedesk index build` and `update` run at, beside a bot on the same cores."""
+
+    NORMAL = "normal"  # as started
+    LOW = "low"  # nice 19: any process at normal priority, such as the bot answering, goes first
+    IDLE = "idle"  # SCHED_IDLE where Linux offers it: only CPU time nothing else wants
+
+
 class BotMode(Choice):
     """How the bot receives updates."""
 
@@ -100,6 +108,9 @@ class IndexSettings(BaseModel):
     # (which found what exact search finds on MultiHop-RAG's 9k passages). Below this both are
     # about a millisecond, and exact is exact.
     hnsw_min_passages: int = Field(default=20_000, ge=0)
+    # A build beside the bot on two cores took its answers from 11.5 / 16.4 ms to 19.5 / 32.3 (p50 /
+    # p95, MultiHop-RAG); at low priority to 12.9 / 21.0 (docs/performance.md, "Answers during a build").
+    build_priority: Annotated[BuildPriority, BeforeValidator(BuildPriority.coerce)] = BuildPriority.LOW
 
 
 class ModelSettings(BaseModel):

@@ -19,6 +19,7 @@ from index._errors import (
 )
 from index._onnx import OnnxEmbedder
 from index._onnx_export import export_onnx_int8
+from index._priority import lower_build_priority
 from index._reader import IndexReader
 from index._readers import discover, read_articles
 from index._stats import index_stats
@@ -50,6 +51,7 @@ __all__ = [
     "embedder_for",
     "export_onnx_int8",
     "index_stats",
+    "lower_build_priority",
     "model_dir",
     "passage_context",
     "read_articles",

@@ -69,6 +69,7 @@ def test_update_and_stats(tmp_path: Path, seed_index: Path) -> None:
     result = run("index", "update", "--index", str(target))
     assert result.returncode == 0, result.stderr
     assert "embedded 0 article(s), reused 5" in result.stdout
+    assert "building at low priority, nice 19" in result.stderr
     stats = run("index", "stats", "--index", str(target))
     assert "articles: 5" in stats.stdout and "model: sentence-transformers/all-MiniLM-L6-v2" in stats.stdout
 

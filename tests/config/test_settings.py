@@ -32,6 +32,7 @@ def test_dotenv_is_read(tmp_path: Path) -> None:
         ("QUOTEDESK_CHUNK_MAX_TOKENS", "9999", "chunk.max_tokens (QUOTEDESK_CHUNK_MAX_TOKENS)"),
         ("QUOTEDESK_RETRIEVAL_MODE", "fuzzy", "valid values: hybrid, dense, bm25"),
         ("QUOTEDESK_BM25_B", "2", "bm25.b (QUOTEDESK_BM25_B)"),
+        ("QUOTEDESK_INDEX_BUILD_PRIORITY", "later", "valid values: normal, low, idle"),
     ],
 )
 def test_invalid_settings_name_the_setting(
