@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
+from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,13 +28,16 @@ from index._errors import BuildError
 from index._readers import discover, read_articles
 from index._sentences import sentence_spans
 from index._store import FORMAT_NAME, FORMAT_VERSION, new_building_dir, publish, writer_lock
-from index._tokens import token_counter_for
+from index._tokens import TokenCounter, token_counter_for
 from index._vectors import write_vectors
 
 if TYPE_CHECKING:
     from index._reader import IndexReader
 
 BUNDLED_CORPUS = Path(__file__).parent / "corpus"
+# Articles whose sentences' tokens are counted in one call (~80,000 sentences at MultiHop-RAG's
+# lengths): the model's tokenizer takes many texts at once on every core.
+_COUNTED_TOGETHER = 1024
 
 
 @dataclass
@@ -115,9 +119,7 @@ def build_index(
     # passages are one run of passage numbers, which BM25 scores through each term's postings in
     # that range alone (see index._bm25_top).
     articles.sort(key=lambda article: article.info.outlet)
-    chunked = [
-        _chunk(a, counter, settings.chunk.max_tokens, settings.chunk.overlap_sentences) for a in articles
-    ]
+    chunked = _chunk_all(articles, counter, settings.chunk.max_tokens, settings.chunk.overlap_sentences)
 
     dense = embedder is not None
     if embedder is not None:
@@ -225,10 +227,23 @@ def _fields(info: ArticleInfo) -> dict[str, Any]:
     return {name: getattr(info, name) for name in ArticleInfo.__slots__}
 
 
-def _chunk(article: Article, counter: Any, max_tokens: int, overlap: int) -> _Chunked:
-    spans, counts = fit_sentences(article.text, sentence_spans(article.text), counter, max_tokens)
-    chunks = chunk_sentences(spans, counts, max_tokens, overlap)
-    return _Chunked(article, spans, [(c.start, c.end, c.first, c.last) for c in chunks])
+def _chunk_all(
+    articles: list[Article], counter: TokenCounter, max_tokens: int, overlap: int
+) -> list[_Chunked]:
+    chunked = []
+    for first in range(0, len(articles), _COUNTED_TOGETHER):
+        block = articles[first : first + _COUNTED_TOGETHER]
+        spans = [sentence_spans(article.text) for article in block]
+        texts = [article.text[s:e] for article, found in zip(block, spans, strict=True) for s, e in found]
+        counts = iter(counter.token_counts(texts))
+        for article, found in zip(block, spans, strict=True):
+            fitted, fitted_counts = fit_sentences(
+                article.text, found, counter, max_tokens, list(islice(counts, len(found)))
+            )
+            chunks = chunk_sentences(fitted, fitted_counts, max_tokens, overlap)
+            passages = [(c.start, c.end, c.first, c.last) for c in chunks]
+            chunked.append(_Chunked(article, fitted, passages))
+    return chunked
 
 
 def passage_context(info: ArticleInfo, start: int) -> str:

@@ -18,22 +18,24 @@ class Chunk:
 
 
 def fit_sentences(
-    text: str, spans: list[tuple[int, int]], counter: TokenCounter, max_tokens: int
+    text: str, spans: list[tuple[int, int]], counter: TokenCounter, max_tokens: int, counts: list[int]
 ) -> tuple[list[tuple[int, int]], list[int]]:
-    """Split any sentence longer than ``max_tokens`` at token boundaries; return spans and token counts."""
+    """Split any sentence longer than ``max_tokens`` at token boundaries; return spans and token counts.
+
+    ``counts`` are the sentences' token counts (``counter.token_counts``, many articles' at once)."""
     fitted: list[tuple[int, int]] = []
-    counts: list[int] = []
-    for start, end in spans:
-        tokens = counter.token_spans(text[start:end])
-        if len(tokens) <= max_tokens:
+    fitted_counts: list[int] = []
+    for (start, end), count in zip(spans, counts, strict=True):
+        if count <= max_tokens:
             fitted.append((start, end))
-            counts.append(len(tokens))
+            fitted_counts.append(count)
             continue
+        tokens = counter.token_spans(text[start:end])
         for i in range(0, len(tokens), max_tokens):
             piece = tokens[i : i + max_tokens]
             fitted.append((start + piece[0][0], start + piece[-1][1]))
-            counts.append(len(piece))
-    return fitted, counts
+            fitted_counts.append(len(piece))
+    return fitted, fitted_counts
 
 
 def chunk_sentences(

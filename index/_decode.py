@@ -9,6 +9,9 @@ from charset_normalizer import from_bytes
 # Of the characters in a decoded text, more than this share being control characters means the
 # "text" was binary that happened to decode.
 _MAX_CONTROL_SHARE = 0.02
+# Control characters, but for line breaks, tabs and form feeds, mapped to nothing: counted in C, as
+# the difference they make to a text's length (a Python loop took 2 s for 80 MB of articles).
+_DROP_CONTROL = dict.fromkeys(c for c in range(32) if chr(c) not in "\n\r\t\f")
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"),
     (codecs.BOM_UTF32_BE, "utf-32"),
@@ -47,7 +50,7 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
 def _checked(text: str) -> str:
     if not text.strip():
         raise DecodeError("empty file")
-    control = sum(1 for ch in text if ord(ch) < 32 and ch not in "\n\r\t\f")
+    control = len(text) - len(text.translate(_DROP_CONTROL))
     if control > _MAX_CONTROL_SHARE * len(text):
         raise DecodeError("binary file (too many control characters)")
     return text

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -22,6 +23,10 @@ class TokenCounter(Protocol):
         """Character offsets of each token of ``text``, special tokens excluded."""
         ...
 
+    def token_counts(self, texts: Sequence[str]) -> list[int]:
+        """How many tokens each of ``texts`` has, special tokens excluded."""
+        ...
+
 
 class ModelTokenCounter:
     """The model's own tokenizer, read from ``tokenizer.json`` without importing torch."""
@@ -37,6 +42,12 @@ class ModelTokenCounter:
     def token_spans(self, text: str) -> list[tuple[int, int]]:
         return list(self._tokenizer.encode(text, add_special_tokens=False).offsets)
 
+    def token_counts(self, texts: Sequence[str]) -> list[int]:
+        # One call for many texts, and without offsets (tokenizers 0.21's encode_batch_fast): a build
+        # counts every sentence, and one call each took a quarter of a 100k-passage build.
+        encode = getattr(self._tokenizer, "encode_batch_fast", self._tokenizer.encode_batch)
+        return [len(encoding) for encoding in encode(list(texts), add_special_tokens=False)]
+
 
 class ApproxTokenCounter:
     """Used when the model's tokenizer is not available (BM25-only builds); errs on the high side."""
@@ -51,6 +62,9 @@ class ApproxTokenCounter:
             step = math.ceil((end - start) / pieces)
             spans.extend((s, min(s + step, end)) for s in range(start, end, step))
         return spans
+
+    def token_counts(self, texts: Sequence[str]) -> list[int]:
+        return [len(self.token_spans(text)) for text in texts]
 
 
 def token_counter_for(model_dir: Path | None, name: str) -> TokenCounter:
