@@ -26,6 +26,14 @@ from index._dense import chosen_kind
 from index._embed import Embedder, model_dir
 from index._errors import BuildError
 from index._readers import discover, read_articles
+from index._reuse import (
+    SOURCE_HASHES,
+    Kept,
+    kept_articles,
+    pipeline_fingerprint,
+    source_hash,
+    source_hash_array,
+)
 from index._sentences import sentence_spans
 from index._store import FORMAT_NAME, FORMAT_VERSION, new_building_dir, publish, writer_lock
 from index._tokens import TokenCounter, token_counter_for
@@ -114,12 +122,18 @@ def build_index(
         "overlap_sentences": settings.chunk.overlap_sentences,
         "tokenizer": counter.name,
     }
-    articles = _with_duplicates([_clean(r, chunking) for r in raw], settings.index.duplicate_containment)
+    pipeline = pipeline_fingerprint(chunking)
+    hashes = [source_hash(r) for r in raw]
+    kept = kept_articles(previous, raw, hashes, pipeline)
+    if kept:
+        log(f"kept the cleaned text and chunks of {len(kept)} unchanged article(s)")
+    cleaned = [kept[r.doc_id].article if r.doc_id in kept else _clean(r, chunking) for r in raw]
+    articles = _with_duplicates(cleaned, settings.index.duplicate_containment)
     # Numbered outlet by outlet (stable: each outlet's articles in source order), so an outlet's
     # passages are one run of passage numbers, which BM25 scores through each term's postings in
     # that range alone (see index._bm25_top).
     articles.sort(key=lambda article: article.info.outlet)
-    chunked = _chunk_all(articles, counter, settings.chunk.max_tokens, settings.chunk.overlap_sentences)
+    chunked = _chunk_all(articles, kept, counter, settings.chunk.max_tokens, settings.chunk.overlap_sentences)
 
     dense = embedder is not None
     if embedder is not None:
@@ -129,6 +143,8 @@ def build_index(
     with writer_lock(target):
         building = new_building_dir(target)
         _write_texts_and_spans(building, chunked)
+        by_id = {r.doc_id: h for r, h in zip(raw, hashes, strict=True)}
+        np.save(building / SOURCE_HASHES, source_hash_array([by_id[a.info.doc_id] for a in articles]))
         reused_ids: set[str] = set()
         passages = sum(len(c.passages) for c in chunked)
         kind = chosen_kind(settings.index.dense_index, passages, settings.index.hnsw_min_passages)
@@ -151,6 +167,7 @@ def build_index(
             "dense_index": kind.value if dense else None,
             "model_problem": None if dense else model_problem,
             "chunking": chunking,
+            "pipeline": pipeline,
             "embedded_text": "outlet (when known) and headline, then the passage",
             "bm25": {
                 "k1": bm25.k1,
@@ -228,11 +245,13 @@ def _fields(info: ArticleInfo) -> dict[str, Any]:
 
 
 def _chunk_all(
-    articles: list[Article], counter: TokenCounter, max_tokens: int, overlap: int
+    articles: list[Article], kept: dict[str, Kept], counter: TokenCounter, max_tokens: int, overlap: int
 ) -> list[_Chunked]:
-    chunked = []
-    for first in range(0, len(articles), _COUNTED_TOGETHER):
-        block = articles[first : first + _COUNTED_TOGETHER]
+    """Every article's sentences and passages, in order: ``kept`` ones as they were."""
+    fresh = [article for article in articles if article.info.doc_id not in kept]
+    chunked = {}
+    for first in range(0, len(fresh), _COUNTED_TOGETHER):
+        block = fresh[first : first + _COUNTED_TOGETHER]
         spans = [sentence_spans(article.text) for article in block]
         texts = [article.text[s:e] for article, found in zip(block, spans, strict=True) for s, e in found]
         counts = iter(counter.token_counts(texts))
@@ -242,8 +261,13 @@ def _chunk_all(
             )
             chunks = chunk_sentences(fitted, fitted_counts, max_tokens, overlap)
             passages = [(c.start, c.end, c.first, c.last) for c in chunks]
-            chunked.append(_Chunked(article, fitted, passages))
-    return chunked
+            chunked[article.info.doc_id] = _Chunked(article, fitted, passages)
+    return [
+        _Chunked(a, kept[a.info.doc_id].sentences, kept[a.info.doc_id].passages)
+        if a.info.doc_id in kept
+        else chunked[a.info.doc_id]
+        for a in articles
+    ]
 
 
 def passage_context(info: ArticleInfo, start: int) -> str:

@@ -20,6 +20,7 @@ from index._article import ArticleInfo
 from index._bm25 import Bm25Index, term_upper_bounds
 from index._bm25_tokenizer import Bm25Tokenizer
 from index._errors import IndexCorruptError
+from index._reuse import SOURCE_HASH_BYTES, SOURCE_HASHES
 from index._rows import RowFile
 from index._store import read_manifest, resolve_version, verify_files
 from index._subset_scan import SubsetScan
@@ -352,6 +353,18 @@ class IndexReader:
 
     def article_index(self, doc_id: str) -> int | None:
         return self._by_id.get(doc_id)
+
+    def source_hashes(self) -> npt.NDArray[np.uint8] | None:
+        """Each article's source hash, for an update (see _reuse); None for an index built before them."""
+        if SOURCE_HASHES not in self.manifest.get("files", {}):
+            return None
+        hashes: npt.NDArray[np.uint8] = self._array(SOURCE_HASHES)
+        if hashes.shape != (len(self.articles), SOURCE_HASH_BYTES):
+            raise IndexCorruptError(
+                f"{self.path / SOURCE_HASHES}: shape {hashes.shape} for {len(self.articles)} articles; "
+                "rebuild the index"
+            )
+        return hashes
 
     # --- loading --------------------------------------------------------------------------------
 

@@ -30,6 +30,7 @@ FILES = sorted(
         "passages.npy",
         "sentence_vectors.npy",
         "sentences.npy",
+        "source_hashes.npy",
         "texts.bin",
     ]
 )
