@@ -1,13 +1,19 @@
 """``build_index`` on a large corpus: wall time, passages per second, peak RSS and size on disk.
 
-    python bench/build_scaled.py --corpus /tmp/corpus-1m.json --index /tmp/idx-1m \\
+    python bench/build_scaled.py --corpus /tmp/corpus-1m --index /tmp/idx-1m \\
         [--vectors random|model] [--json FILE]
+    python bench/build_scaled.py --update --corpus /tmp/corpus-1m --corpus /tmp/corpus-new \\
+        --index /tmp/idx-1m [--json FILE]
 
 ``--vectors random`` (the default) stands random unit vectors in for the model's: embedding a
 million passages and six million sentences with all-MiniLM-L6-v2 on two cores would take days, and
 searching does not care what the vectors mean. The index still records the configured model, so
 questions are embedded by the real model when it is searched. Everything else (reading, cleaning,
 sentences, chunking, BM25, the FAISS index, writing) is the shipped pipeline.
+
+``--update`` is ``quotedesk index update``: it opens the index's current version, keeps the vectors
+of every article whose text and settings are unchanged, embeds only the new ones and publishes the
+result as the next version (``--corpus`` may be given once per source).
 """
 
 from __future__ import annotations
@@ -53,9 +59,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--corpus", type=Path, required=True)
+    parser.add_argument("--corpus", type=Path, action="append", required=True)
     parser.add_argument("--index", type=Path, required=True)
     parser.add_argument("--vectors", choices=("random", "model"), default="random")
+    parser.add_argument("--update", action="store_true", help="update the index instead of building it")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     settings = load_settings()
@@ -63,13 +70,19 @@ def main() -> None:
         RandomEmbedder(settings.model.name) if args.vectors == "random" else embedder_for(settings.model)
     )
     started = time.perf_counter()
-    report = build_index(settings, sources=[args.corpus], index_dir=args.index, embedder=embedder)
+    previous = IndexReader.open(args.index, verify_checksums=False) if args.update else None
+    report = build_index(
+        settings, sources=args.corpus, index_dir=args.index, embedder=embedder, previous=previous
+    )
     wall = time.perf_counter() - started
     built = IndexReader.open(args.index, verify_checksums=False)  # hashing GBs would add minutes
     result = {
-        "corpus": str(args.corpus),
+        "corpus": [str(c) for c in args.corpus],
         "vectors": args.vectors,
+        "update": args.update,
         "articles": report.articles,
+        "embedded_articles": report.embedded_articles,
+        "reused_articles": report.reused_articles,
         "passages": report.passages,
         "sentences": report.sentences,
         "seconds": round(wall, 1),

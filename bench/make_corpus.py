@@ -10,6 +10,9 @@ original. MultiHop-RAG (609 articles) gives about 9,200 passages per copy: 11 co
 100k passages, 109 about 1M. The articles are written as JSON files of 4,000 articles each into
 the ``--out`` directory, since one file of a million passages (650 MB) is more than ``index build``
 reads from one file.
+
+``--first-copy C`` starts at copy ``C``: with the copies a corpus already has, it makes the articles
+that arrive after it (for ``bench/build_scaled.py --update``).
 """
 
 from __future__ import annotations
@@ -53,16 +56,19 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, required=True, help="JSON list of articles")
     parser.add_argument("--copies", type=int, required=True, help="copies per article")
     parser.add_argument("--out", type=Path, required=True, help="directory for the JSON files")
+    parser.add_argument("--first-copy", type=int, default=0, help="start at this copy (0 is the original)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     articles = json.loads(args.corpus.read_text(encoding="utf-8"))
     rng = random.Random(args.seed)
-    grown = [altered(a, c, rng) for c in range(args.copies) for a in articles]
+    copies = range(args.first_copy, args.first_copy + args.copies)
+    grown = [altered(a, c, rng) for c in copies for a in articles]
     args.out.mkdir(parents=True, exist_ok=True)
     for number, start in enumerate(range(0, len(grown), _PER_FILE), start=1):
         part = args.out / f"articles-{number:04d}.json"
         part.write_text(json.dumps(grown[start : start + _PER_FILE], ensure_ascii=False), encoding="utf-8")
-    print(f"{len(grown):,} articles ({args.copies} copies of {len(articles):,}) -> {args.out}")
+    made = f"copies {copies.start} to {copies.stop - 1} of {len(articles):,}"
+    print(f"{len(grown):,} articles ({made}) -> {args.out}")
 
 
 if __name__ == "__main__":
