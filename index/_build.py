@@ -6,7 +6,7 @@ import datetime as dt
 import hashlib
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Container, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from itertools import islice
@@ -30,6 +30,7 @@ from index._reuse import (
     SOURCE_HASHES,
     Kept,
     kept_articles,
+    kept_chunks,
     pipeline_fingerprint,
     source_hash,
     source_hash_array,
@@ -133,7 +134,8 @@ def build_index(
     # passages are one run of passage numbers, which BM25 scores through each term's postings in
     # that range alone (see index._bm25_top).
     articles.sort(key=lambda article: article.info.outlet)
-    chunked = _chunk_all(articles, kept, counter, settings.chunk.max_tokens, settings.chunk.overlap_sentences)
+    fresh = _chunk_all(articles, counter, settings.chunk.max_tokens, settings.chunk.overlap_sentences, kept)
+    chunked = _in_order(articles, fresh, kept, previous)
 
     dense = embedder is not None
     if embedder is not None:
@@ -245,9 +247,9 @@ def _fields(info: ArticleInfo) -> dict[str, Any]:
 
 
 def _chunk_all(
-    articles: list[Article], kept: dict[str, Kept], counter: TokenCounter, max_tokens: int, overlap: int
-) -> list[_Chunked]:
-    """Every article's sentences and passages, in order: ``kept`` ones as they were."""
+    articles: list[Article], counter: TokenCounter, max_tokens: int, overlap: int, kept: Container[str] = ()
+) -> dict[str, _Chunked]:
+    """By doc_id, the sentences and passages of every article not ``kept``."""
     fresh = [article for article in articles if article.info.doc_id not in kept]
     chunked = {}
     for first in range(0, len(fresh), _COUNTED_TOGETHER):
@@ -262,12 +264,21 @@ def _chunk_all(
             chunks = chunk_sentences(fitted, fitted_counts, max_tokens, overlap)
             passages = [(c.start, c.end, c.first, c.last) for c in chunks]
             chunked[article.info.doc_id] = _Chunked(article, fitted, passages)
-    return [
-        _Chunked(a, kept[a.info.doc_id].sentences, kept[a.info.doc_id].passages)
-        if a.info.doc_id in kept
-        else chunked[a.info.doc_id]
-        for a in articles
-    ]
+    return chunked
+
+
+def _in_order(
+    articles: list[Article], chunked: dict[str, _Chunked], kept: dict[str, Kept], previous: IndexReader | None
+) -> list[_Chunked]:
+    """Every article's chunks in ``articles``' order; ``kept`` ones read from ``previous``."""
+    held = [a for a in articles if a.info.doc_id in kept]
+    if held:
+        assert previous is not None
+        for article, (sentences, passages) in zip(
+            held, kept_chunks(previous, [kept[a.info.doc_id] for a in held]), strict=True
+        ):
+            chunked[article.info.doc_id] = _Chunked(article, sentences, passages)
+    return [chunked[a.info.doc_id] for a in articles]
 
 
 def passage_context(info: ArticleInfo, start: int) -> str:
