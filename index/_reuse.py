@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import platform
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from importlib import metadata
@@ -27,7 +28,8 @@ if TYPE_CHECKING:
 SOURCE_HASHES = "source_hashes.npy"
 SOURCE_HASH_BYTES = 16
 # The modules whose code decides an article's cleaned text, sentences and passages, and the
-# libraries they call; a change to any of them makes an update clean and chunk everything again.
+# libraries they call (Python's own too: its Unicode tables normalise the text); a change to any of
+# them makes an update clean and chunk everything again.
 _PIPELINE_MODULES = ("_build.py", "_clean.py", "_chunk.py", "_sentences.py", "_tokens.py")
 _PIPELINE_LIBRARIES = ("sentencex", "tokenizers")
 
@@ -47,6 +49,7 @@ def pipeline_fingerprint(chunking: dict[str, Any]) -> str:
         digest.update((here / module).read_bytes())
     for library in _PIPELINE_LIBRARIES:
         digest.update(f"{library}=={metadata.version(library)}".encode())
+    digest.update(f"python=={platform.python_version()}".encode())
     return digest.hexdigest()
 
 
