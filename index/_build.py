@@ -7,7 +7,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Container, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import metadata
 from itertools import islice
 from pathlib import Path
@@ -237,17 +237,13 @@ def _with_duplicates(articles: list[Article], containment: float) -> list[Articl
         others = tuple(articles[j].info.doc_id for j, _ in sorted(pairs.get(i, []), key=lambda p: -p[1]))
         info = article.info
         if others:
-            info = ArticleInfo(**{**_fields(info), "near_duplicates": others})
+            info = replace(info, near_duplicates=others)
         result.append(Article(info=info, text=article.text))
     return result
 
 
-def _fields(info: ArticleInfo) -> dict[str, Any]:
-    return {name: getattr(info, name) for name in ArticleInfo.__slots__}
-
-
 def _chunk_all(
-    articles: list[Article], counter: TokenCounter, max_tokens: int, overlap: int, kept: Container[str] = ()
+    articles: list[Article], counter: TokenCounter, max_tokens: int, overlap: int, kept: Container[str]
 ) -> dict[str, _Chunked]:
     """By doc_id, the sentences and passages of every article not ``kept``."""
     fresh = [article for article in articles if article.info.doc_id not in kept]
