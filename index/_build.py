@@ -38,7 +38,7 @@ from index._reuse import (
 from index._sentences import sentence_spans
 from index._store import FORMAT_NAME, FORMAT_VERSION, new_building_dir, publish, writer_lock
 from index._tokens import TokenCounter, token_counter_for
-from index._vectors import write_vectors
+from index._vectors import GRAPH_REMOVED, write_vectors
 
 if TYPE_CHECKING:
     from index._reader import IndexReader
@@ -148,12 +148,16 @@ def build_index(
         by_id = {r.doc_id: h for r, h in zip(raw, hashes, strict=True)}
         np.save(building / SOURCE_HASHES, source_hash_array([by_id[a.info.doc_id] for a in articles]))
         reused_ids: set[str] = set()
+        graph_removed = None
         passages = sum(len(c.passages) for c in chunked)
         kind = chosen_kind(settings.index.dense_index, passages, settings.index.hnsw_min_passages)
         if embedder is not None:
-            reused_ids = write_vectors(building, chunked, embedder, kind, reusable, progress)
+            written = write_vectors(building, chunked, embedder, kind, reusable, progress)
+            reused_ids, graph_removed = written.reused, written.graph_removed
             if reused_ids:
                 log(f"reused the vectors of {len(reused_ids)} unchanged article(s)")
+            if written.grown:
+                log("grew the previous version's HNSW graph instead of building it again")
         tokenizer = Bm25Tokenizer.from_settings(settings.bm25.model_dump())
         bm25 = _write_bm25(building, chunked, tokenizer, settings)
         dates = sorted(a.info.published for a in articles if a.info.published)
@@ -167,6 +171,7 @@ def build_index(
             "mode": "hybrid" if dense else "bm25",
             "model": model_info,
             "dense_index": kind.value if dense else None,
+            GRAPH_REMOVED: graph_removed,
             "model_problem": None if dense else model_problem,
             "chunking": chunking,
             "pipeline": pipeline,

@@ -8,6 +8,7 @@ passages the six million sentence vectors alone are 4.6 GB.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol
@@ -20,6 +21,7 @@ from index._article import ArticleInfo
 from index._dense import build_dense_index
 from index._embed import Embedder
 from index._errors import BuildError
+from index._graph_growth import MAX_REMOVED_SHARE, can_grow, grow
 from index._subset_scan import write_subset_codes
 
 if TYPE_CHECKING:
@@ -31,6 +33,17 @@ SENTENCE_VECTORS = "sentence_vectors.npy"
 _EMBED_STEP = 256
 # Texts per block (see above): enough for length order to matter, a few MB of vectors.
 _BLOCK_TEXTS = 16_384
+# The manifest's count of passages removed from the HNSW graph since it was last built whole.
+GRAPH_REMOVED = "graph_removed"
+
+
+@dataclass(frozen=True)
+class WrittenVectors:
+    """What :func:`write_vectors` reused."""
+
+    reused: set[str]  # articles whose vectors were copied from the previous version
+    grown: bool  # whether the HNSW graph was grown from the previous version's (see _graph_growth)
+    graph_removed: int | None  # passages removed from the graph since it was built whole; None: no graph
 
 
 class Chunks(Protocol):
@@ -57,14 +70,17 @@ def write_vectors(
     kind: DenseIndex,
     previous: IndexReader | None,
     progress: bool,
-) -> set[str]:
+) -> WrittenVectors:
     """Passage and sentence vectors (float16 files) and the FAISS index over the passages; an
-    unchanged article's vectors are copied from ``previous``. Returns the reused articles' ids."""
+    unchanged article's vectors are copied from ``previous``, and ``previous``'s HNSW graph grown
+    where it can be."""
     import faiss
     from tqdm import tqdm
 
     counts = [(len(c.passages), len(c.sentences)) for c in chunked]
     reused: set[str] = set()
+    # Each passage's number in ``previous`` where its vector is copied from there, else -1.
+    origin = np.full(sum(p for p, _ in counts), -1, dtype=np.int64)
     dimension = embedder.dimension
     total = sum(p + s for p, s in counts)
     with (
@@ -84,8 +100,9 @@ def write_vectors(
             cursor = 0
             for i, old in zip(block, kept, strict=True):
                 if old is not None:
-                    passages.write(old[0])
-                    sentences.write(old[1])
+                    origin[passages.written : passages.written + len(old.passage_rows)] = old.passage_rows
+                    passages.write(old.passages)
+                    sentences.write(old.sentences)
                     reused.add(chunked[i].info.doc_id)
                     bar.update(sum(counts[i]))
                     continue
@@ -94,10 +111,41 @@ def write_vectors(
                 sentences.write(fresh[cursor + p : cursor + p + s])
                 cursor += p + s
     stored = np.load(building / PASSAGE_VECTORS, mmap_mode="r")
-    faiss.write_index(build_dense_index(stored, kind), str(building / "dense.faiss"))
+    graph = _growable_graph(previous, kind, origin)
+    index = grow(graph, stored, origin) if graph is not None else build_dense_index(stored, kind)
+    faiss.write_index(index, str(building / "dense.faiss"))
     if kind is DenseIndex.HNSW:  # exact scans a subset as cheaply; compact is for a small memory
         write_subset_codes(building, stored)
-    return reused
+    if kind is not DenseIndex.HNSW:
+        return WrittenVectors(reused, grown=False, graph_removed=None)
+    if graph is None:
+        return WrittenVectors(reused, grown=False, graph_removed=0)
+    return WrittenVectors(reused, grown=True, graph_removed=_removed(previous, origin))
+
+
+def _removed(previous: IndexReader | None, origin: npt.NDArray[np.int64]) -> int:
+    """Passages removed from ``previous``'s graph since it was built whole, counting this update's."""
+    if previous is None:
+        return 0
+    before = int(previous.manifest.get(GRAPH_REMOVED) or 0)  # none recorded: built whole
+    return before + len(previous.passages) - int((origin >= 0).sum())
+
+
+def _growable_graph(previous: IndexReader | None, kind: DenseIndex, origin: npt.NDArray[np.int64]) -> Any:
+    """``previous``'s HNSW graph, read afresh, where this update grows it rather than build one:
+    the same kind of graph (:func:`can_grow`), some of its passages kept, and not too many removed
+    since it was built whole (:data:`MAX_REMOVED_SHARE`). Else None."""
+    import faiss
+
+    if previous is None or kind is not DenseIndex.HNSW or previous.manifest.get("dense_index") != kind.value:
+        return None
+    if not (origin >= 0).any() or _removed(previous, origin) > MAX_REMOVED_SHARE * origin.shape[0]:
+        return None
+    try:
+        graph = faiss.read_index(str(previous.path / "dense.faiss"))
+    except RuntimeError:  # then the graph is built whole, as a build does
+        return None
+    return graph if can_grow(graph, len(previous.passages)) else None
 
 
 def _blocks(chunked: Sequence[Chunks], counts: list[tuple[int, int]]) -> Iterator[list[int]]:
@@ -114,13 +162,23 @@ def _blocks(chunked: Sequence[Chunks], counts: list[tuple[int, int]]) -> Iterato
         yield block
 
 
-def _reusable_rows(
-    previous: IndexReader | None, item: Chunks, count: tuple[int, int]
-) -> tuple[npt.NDArray[np.float16], npt.NDArray[np.float16]] | None:
+@dataclass(frozen=True)
+class _Reusable:
+    """An unchanged article's vectors in the previous version, and its passages' numbers there."""
+
+    passage_rows: range
+    passages: npt.NDArray[np.float16]
+    sentences: npt.NDArray[np.float16]
+
+
+def _reusable_rows(previous: IndexReader | None, item: Chunks, count: tuple[int, int]) -> _Reusable | None:
     old = previous.vectors_for(item.info) if previous is not None else None
     if old is None or (old[0].shape[0], old[1].shape[0]) != count:
         return None
-    return old
+    assert previous is not None
+    number = previous.article_index(item.info.doc_id)
+    assert number is not None  # vectors_for found it
+    return _Reusable(previous.article_passages(number), old[0], old[1])
 
 
 def _encode_sorted(
@@ -143,14 +201,14 @@ class _RowWriter:
     def __init__(self, path: Path, rows: int, dimension: int) -> None:
         self._path = path
         self._expected = rows
-        self._written = 0
+        self.written = 0
         self._file = path.open("wb")
         header = {"descr": np.dtype(np.float16).str, "fortran_order": False, "shape": (rows, dimension)}
         np.lib.format.write_array_header_1_0(self._file, header)
 
     def write(self, rows: npt.NDArray[Any]) -> None:
         self._file.write(np.ascontiguousarray(rows, dtype=np.float16).tobytes())
-        self._written += int(rows.shape[0])
+        self.written += int(rows.shape[0])
 
     def __enter__(self) -> _RowWriter:
         return self
@@ -159,5 +217,5 @@ class _RowWriter:
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
         self._file.close()
-        if kind is None and self._written != self._expected:
-            raise BuildError(f"{self._path}: wrote {self._written} rows, expected {self._expected}")
+        if kind is None and self.written != self._expected:
+            raise BuildError(f"{self._path}: wrote {self.written} rows, expected {self._expected}")
