@@ -3,28 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import time
-from collections.abc import Callable, Container, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from importlib import metadata
-from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from config import Settings
-from index._article import Article, ArticleInfo, Problem, RawArticle
+from index._article import Article, ArticleInfo, Problem
 from index._bm25 import build_bm25, term_upper_bounds
 from index._bm25_tokenizer import Bm25Tokenizer
-from index._chunk import chunk_sentences, fit_sentences
-from index._clean import clean_paragraphs, normalise
 from index._dedup import near_duplicates
 from index._dense import chosen_kind
 from index._embed import Embedder, model_dir
 from index._errors import BuildError
+from index._prepare import Spans, article_spans, cleaned_article, iso_day
 from index._readers import discover, read_articles
 from index._reuse import (
     SOURCE_HASHES,
@@ -35,18 +32,14 @@ from index._reuse import (
     source_hash,
     source_hash_array,
 )
-from index._sentences import sentence_spans
 from index._store import FORMAT_NAME, FORMAT_VERSION, new_building_dir, publish, writer_lock
-from index._tokens import TokenCounter, token_counter_for
+from index._tokens import token_counter_for
 from index._vectors import GRAPH_REMOVED, write_vectors
 
 if TYPE_CHECKING:
     from index._reader import IndexReader
 
 BUNDLED_CORPUS = Path(__file__).parent / "corpus"
-# Articles whose sentences' tokens are counted in one call (~10,000 sentences at MultiHop-RAG's
-# lengths). 2,000 texts a call count as fast as 80,000, which held 200 MB more at a 100k build's peak.
-_COUNTED_TOGETHER = 128
 
 
 @dataclass
@@ -128,13 +121,15 @@ def build_index(
     kept = kept_articles(previous, raw, hashes, pipeline)
     if kept:
         log(f"kept the cleaned text and chunks of {len(kept)} unchanged article(s)")
-    cleaned = [kept[r.doc_id].article if r.doc_id in kept else _clean(r, chunking) for r in raw]
+    cleaned = [kept[r.doc_id].article if r.doc_id in kept else cleaned_article(r, chunking) for r in raw]
     articles = _with_duplicates(cleaned, settings.index.duplicate_containment)
     # Numbered outlet by outlet (stable: each outlet's articles in source order), so an outlet's
     # passages are one run of passage numbers, which BM25 scores through each term's postings in
     # that range alone (see index._bm25_top).
     articles.sort(key=lambda article: article.info.outlet)
-    fresh = _chunk_all(articles, counter, settings.chunk.max_tokens, settings.chunk.overlap_sentences, kept)
+    fresh = article_spans(
+        articles, counter, settings.chunk.max_tokens, settings.chunk.overlap_sentences, kept
+    )
     chunked = _in_order(articles, fresh, kept, previous)
 
     dense = embedder is not None
@@ -189,7 +184,10 @@ def build_index(
                 "passages": sum(len(c.passages) for c in chunked),
                 "sentences": sum(len(c.sentences) for c in chunked),
             },
-            "dates": {"first": _iso(dates[0]) if dates else None, "last": _iso(dates[-1]) if dates else None},
+            "dates": {
+                "first": iso_day(dates[0]) if dates else None,
+                "last": iso_day(dates[-1]) if dates else None,
+            },
             "articles": {a.info.doc_id: a.info.content_hash for a in articles},
             "skipped": [{"where": p.where, "reason": p.reason} for p in problems],
         }
@@ -212,27 +210,6 @@ def build_index(
     )
 
 
-def _clean(raw: RawArticle, chunking: dict[str, Any]) -> Article:
-    title = normalise(raw.title).strip() or raw.doc_id
-    text = "\n\n".join([title, *clean_paragraphs(raw)])
-    outlet = normalise(raw.outlet).strip() if raw.outlet else ""
-    fingerprint = json.dumps(
-        [text, outlet, raw.url, raw.author, _iso(raw.published), chunking], ensure_ascii=False
-    ).encode()
-    info = ArticleInfo(
-        doc_id=raw.doc_id,
-        title=title,
-        source=raw.source,
-        outlet=outlet or title,
-        outlet_known=bool(outlet),
-        published=raw.published,
-        url=raw.url,
-        author=raw.author,
-        content_hash=hashlib.sha256(fingerprint).hexdigest(),
-    )
-    return Article(info=info, text=text)
-
-
 def _with_duplicates(articles: list[Article], containment: float) -> list[Article]:
     pairs = near_duplicates([a.text for a in articles], containment)
     if not pairs:
@@ -247,39 +224,15 @@ def _with_duplicates(articles: list[Article], containment: float) -> list[Articl
     return result
 
 
-def _chunk_all(
-    articles: list[Article], counter: TokenCounter, max_tokens: int, overlap: int, kept: Container[str]
-) -> dict[str, _Chunked]:
-    """By doc_id, the sentences and passages of every article not ``kept``."""
-    fresh = [article for article in articles if article.info.doc_id not in kept]
-    chunked = {}
-    for first in range(0, len(fresh), _COUNTED_TOGETHER):
-        block = fresh[first : first + _COUNTED_TOGETHER]
-        spans = [sentence_spans(article.text) for article in block]
-        texts = [article.text[s:e] for article, found in zip(block, spans, strict=True) for s, e in found]
-        counts = iter(counter.token_counts(texts))
-        for article, found in zip(block, spans, strict=True):
-            fitted, fitted_counts = fit_sentences(
-                article.text, found, counter, max_tokens, list(islice(counts, len(found)))
-            )
-            chunks = chunk_sentences(fitted, fitted_counts, max_tokens, overlap)
-            passages = [(c.start, c.end, c.first, c.last) for c in chunks]
-            chunked[article.info.doc_id] = _Chunked(article, fitted, passages)
-    return chunked
-
-
 def _in_order(
-    articles: list[Article], chunked: dict[str, _Chunked], kept: dict[str, Kept], previous: IndexReader | None
+    articles: list[Article], spans: dict[str, Spans], kept: dict[str, Kept], previous: IndexReader | None
 ) -> list[_Chunked]:
     """Every article's chunks in ``articles``' order; ``kept`` ones read from ``previous``."""
-    held = [a for a in articles if a.info.doc_id in kept]
+    held = [a.info.doc_id for a in articles if a.info.doc_id in kept]
     if held:
         assert previous is not None
-        for article, (sentences, passages) in zip(
-            held, kept_chunks(previous, [kept[a.info.doc_id] for a in held]), strict=True
-        ):
-            chunked[article.info.doc_id] = _Chunked(article, sentences, passages)
-    return [chunked[a.info.doc_id] for a in articles]
+        spans.update(zip(held, kept_chunks(previous, [kept[d] for d in held]), strict=True))
+    return [_Chunked(a, *spans[a.info.doc_id]) for a in articles]
 
 
 def passage_context(info: ArticleInfo, start: int) -> str:
@@ -338,10 +291,6 @@ def _write_bm25(building: Path, chunked: list[_Chunked], tokenizer: Bm25Tokenize
     np.save(building / "bm25_doclen.npy", bm25.doc_lengths)
     np.save(building / "bm25_upper.npy", bm25.upper if bm25.upper is not None else term_upper_bounds(bm25))
     return bm25
-
-
-def _iso(day: dt.date | None) -> str | None:
-    return day.isoformat() if day else None
 
 
 def _version() -> str:

@@ -30,7 +30,7 @@ SOURCE_HASH_BYTES = 16
 # The modules whose code decides an article's cleaned text, sentences and passages, and the
 # libraries they call (Python's own too: its Unicode tables normalise the text); a change to any of
 # them makes an update clean and chunk everything again.
-_PIPELINE_MODULES = ("_build.py", "_clean.py", "_chunk.py", "_sentences.py", "_tokens.py")
+_PIPELINE_MODULES = ("_prepare.py", "_clean.py", "_chunk.py", "_sentences.py", "_tokens.py")
 _PIPELINE_LIBRARIES = ("sentencex", "tokenizers")
 
 

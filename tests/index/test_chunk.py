@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from config import Settings
-from index import IndexReader, _build, build_index, model_dir
+from index import IndexReader, _prepare, build_index, model_dir
 from index._chunk import chunk_sentences, fit_sentences
 from index._sentences import sentence_spans
 from index._tokens import ApproxTokenCounter, ModelTokenCounter
@@ -65,7 +65,7 @@ def test_counting_in_blocks_gives_the_same_chunks(
 ) -> None:
     """Sentences are counted many articles at a time; where the blocks end changes nothing."""
     whole = build_index(settings, index_dir=tmp_path / "whole", embedder=None)
-    monkeypatch.setattr(_build, "_COUNTED_TOGETHER", 2)  # the five bundled articles in three blocks
+    monkeypatch.setattr(_prepare, "_COUNTED_TOGETHER", 2)  # the five bundled articles in three blocks
     blocks = build_index(settings, index_dir=tmp_path / "blocks", embedder=None)
     for name in ("passages.npy", "sentences.npy", "texts.bin"):
         assert (whole.index_dir / whole.version / name).read_bytes() == (
