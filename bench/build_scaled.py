@@ -13,7 +13,8 @@ sentences, chunking, BM25, the FAISS index, writing) is the shipped pipeline.
 
 ``--update`` is ``quotedesk index update``: it opens the index's current version, keeps the vectors
 of every article whose text and settings are unchanged, embeds only the new ones and publishes the
-result as the next version (``--corpus`` may be given once per source).
+result as the next version (``--corpus`` may be given once per source). ``--whole-graph`` makes it
+build the HNSW graph whole, as updates did before round 24, to measure what growing it buys.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import numpy as np
 import numpy.typing as npt
 
 from config import load_settings
-from index import IndexReader, build_index, embedder_for, index_stats
+from index import IndexReader, _graph_growth, build_index, embedder_for, index_stats
 from index._embed import Embedder
 
 _DIMENSION = 384  # all-MiniLM-L6-v2's
@@ -63,16 +64,25 @@ def main() -> None:
     parser.add_argument("--index", type=Path, required=True)
     parser.add_argument("--vectors", choices=("random", "model"), default="random")
     parser.add_argument("--update", action="store_true", help="update the index instead of building it")
+    parser.add_argument("--whole-graph", action="store_true", help="with --update: never grow the graph")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
+    if args.whole_graph:
+        _graph_growth.MAX_REMOVED_SHARE = -1.0  # any update "removed too much": the graph is built whole
     settings = load_settings()
     embedder: Embedder = (
         RandomEmbedder(settings.model.name) if args.vectors == "random" else embedder_for(settings.model)
     )
     started = time.perf_counter()
     previous = IndexReader.open(args.index, verify_checksums=False) if args.update else None
+    said: list[str] = []
     report = build_index(
-        settings, sources=args.corpus, index_dir=args.index, embedder=embedder, previous=previous
+        settings,
+        sources=args.corpus,
+        index_dir=args.index,
+        embedder=embedder,
+        previous=previous,
+        log=said.append,
     )
     wall = time.perf_counter() - started
     built = IndexReader.open(args.index, verify_checksums=False)  # hashing GBs would add minutes
@@ -80,6 +90,8 @@ def main() -> None:
         "corpus": [str(c) for c in args.corpus],
         "vectors": args.vectors,
         "update": args.update,
+        "whole_graph": args.whole_graph,
+        "log": said,
         "articles": report.articles,
         "embedded_articles": report.embedded_articles,
         "reused_articles": report.reused_articles,

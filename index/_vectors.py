@@ -17,11 +17,11 @@ import numpy as np
 import numpy.typing as npt
 
 from config import DenseIndex
+from index import _graph_growth
 from index._article import ArticleInfo
 from index._dense import build_dense_index
 from index._embed import Embedder
 from index._errors import BuildError
-from index._graph_growth import MAX_REMOVED_SHARE, can_grow, grow
 from index._subset_scan import write_subset_codes
 
 if TYPE_CHECKING:
@@ -112,7 +112,10 @@ def write_vectors(
                 cursor += p + s
     stored = np.load(building / PASSAGE_VECTORS, mmap_mode="r")
     graph = _growable_graph(previous, kind, origin)
-    index = grow(graph, stored, origin) if graph is not None else build_dense_index(stored, kind)
+    if graph is not None:
+        index = _graph_growth.grow(graph, stored, origin)
+    else:
+        index = build_dense_index(stored, kind)
     faiss.write_index(index, str(building / "dense.faiss"))
     if kind is DenseIndex.HNSW:  # exact scans a subset as cheaply; compact is for a small memory
         write_subset_codes(building, stored)
@@ -134,18 +137,19 @@ def _removed(previous: IndexReader | None, origin: npt.NDArray[np.int64]) -> int
 def _growable_graph(previous: IndexReader | None, kind: DenseIndex, origin: npt.NDArray[np.int64]) -> Any:
     """``previous``'s HNSW graph, read afresh, where this update grows it rather than build one:
     the same kind of graph (:func:`can_grow`), some of its passages kept, and not too many removed
-    since it was built whole (:data:`MAX_REMOVED_SHARE`). Else None."""
+    since it was built whole (:data:`index._graph_growth.MAX_REMOVED_SHARE`). Else None."""
     import faiss
 
     if previous is None or kind is not DenseIndex.HNSW or previous.manifest.get("dense_index") != kind.value:
         return None
-    if not (origin >= 0).any() or _removed(previous, origin) > MAX_REMOVED_SHARE * origin.shape[0]:
+    limit = _graph_growth.MAX_REMOVED_SHARE * origin.shape[0]
+    if not (origin >= 0).any() or _removed(previous, origin) > limit:
         return None
     try:
         graph = faiss.read_index(str(previous.path / "dense.faiss"))
     except RuntimeError:  # then the graph is built whole, as a build does
         return None
-    return graph if can_grow(graph, len(previous.passages)) else None
+    return graph if _graph_growth.can_grow(graph, len(previous.passages)) else None
 
 
 def _blocks(chunked: Sequence[Chunks], counts: list[tuple[int, int]]) -> Iterator[list[int]]:

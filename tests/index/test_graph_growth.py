@@ -13,7 +13,7 @@ import numpy.typing as npt
 import pytest
 
 from config import DenseIndex, Settings
-from index import BUNDLED_CORPUS, IndexReader, _vectors, build_index
+from index import BUNDLED_CORPUS, IndexReader, _graph_growth, build_index
 from index._dense import build_dense_index, search
 from index._graph_growth import can_grow, grow
 from tests.index.vectors import clustered
@@ -163,7 +163,7 @@ def test_an_update_grows_the_graph_until_removals_pass_their_share(
     assert reader.manifest["graph_removed"] == 0
     _finds_each_passage(reader)
 
-    monkeypatch.setattr(_vectors, "MAX_REMOVED_SHARE", 0.5)
+    monkeypatch.setattr(_graph_growth, "MAX_REMOVED_SHARE", 0.5)
     removed = _passages_of(reader, "new")
     (source / "new.txt").unlink()
     reader, said = _updated(hnsw, source, target, embedder)
@@ -174,7 +174,7 @@ def test_an_update_grows_the_graph_until_removals_pass_their_share(
     # Removals count across updates: this edit alone stays under the share, with the last one's over it.
     first = sorted(source.glob("*.txt"))[0]
     edited = _passages_of(reader, first.stem)
-    monkeypatch.setattr(_vectors, "MAX_REMOVED_SHARE", (removed + edited - 0.5) / len(reader.passages))
+    monkeypatch.setattr(_graph_growth, "MAX_REMOVED_SHARE", (removed + edited - 0.5) / len(reader.passages))
     first.write_text(first.read_text(encoding="utf-8").replace("Istanbul", "Istanbul, Turkey"), "utf-8")
     reader, said = _updated(hnsw, source, target, embedder)
     assert not any(line.startswith("grew") for line in said)  # built whole: the count starts again
