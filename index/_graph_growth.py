@@ -47,8 +47,7 @@ def can_grow(index: Any, passages: int) -> bool:
 def grow(index: Any, vectors: npt.NDArray[np.float16], origin: npt.NDArray[np.int64]) -> Any:
     """``index`` (a graph :func:`can_grow`), changed in place to hold ``vectors`` in order: row ``i``
     is the previous passage ``origin[i]``, whose vector the graph holds already (the same values),
-    or new where that is -1.
-    Previous passages that no row names are removed. Returns ``index``."""
+    or new where that is -1. Previous passages that no row names are removed. Returns ``index``."""
     if origin.shape[0] != vectors.shape[0]:
         raise ValueError(f"{origin.shape[0]} origins for {vectors.shape[0]} vectors")
     kept_rows = np.flatnonzero(origin >= 0)
