@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 
@@ -12,6 +11,10 @@ import numpy.typing as npt
 
 _WORD = re.compile(r"\w+")
 _SHINGLE = 5
+_SEPARATOR = "\x1f"  # a control character, never in a \w word
+_BYTE_BASE = np.uint64(0x100000001B3)  # FNV's 64-bit prime: odd, so it has an inverse mod 2**64
+_BYTE_BASE_INVERSE = np.uint64(pow(int(_BYTE_BASE), -1, 1 << 64))
+_GRAM_BASE = np.uint64(0x9E3779B97F4A7C15)
 # A 5-gram found in more articles than this is a stock phrase, not evidence of copying.
 _MAX_POSTINGS = 50
 # Article pairs counted at a time. A story printed by ~50 outlets makes each of its 5-grams ~1,200
@@ -26,10 +29,46 @@ COMPILED_FROM_PAIRS = 1 << 22
 
 
 def shingles(text: str) -> npt.NDArray[np.uint32]:
-    """The distinct hashes of a text's word 5-grams, sorted (an array: a set of ints costs 12x more)."""
-    words = [w.casefold() for w in _WORD.findall(text)]
-    grams = (zlib.crc32(" ".join(words[i : i + _SHINGLE]).encode()) for i in range(len(words) - _SHINGLE + 1))
-    return np.unique(np.fromiter(grams, dtype=np.uint32, count=max(0, len(words) - _SHINGLE + 1)))
+    """The distinct hashes of a text's case-folded word 5-grams, sorted (an array: a set of ints
+    costs 12x more).
+
+    Hashed by numpy rather than a CRC per 5-gram in Python, which took 53 of a 1M-passage update's
+    239 s: each word is a polynomial in its UTF-8 bytes (read off prefix sums), each 5-gram one in
+    its words, both mod 2**64, mixed and cut to 32 bits. On a million distinct 5-grams that made
+    125 collisions where chance makes 116 (CRC-32: 101)."""
+    words = _WORD.findall(text)
+    grams = len(words) - _SHINGLE + 1
+    if grams <= 0:
+        return np.zeros(0, dtype=np.uint32)
+    # The words, separated by a byte no word holds, case-folded at once (folding is per character).
+    data = np.frombuffer(_SEPARATOR.join(words).casefold().encode(), dtype=np.uint8)
+    powers, inverses = _powers(data.size, _BYTE_BASE), _powers(data.size, _BYTE_BASE_INVERSE)
+    prefix = np.zeros(data.size + 1, dtype=np.uint64)
+    np.cumsum((data.astype(np.uint64) + np.uint64(1)) * powers, out=prefix[1:])
+    ends = np.flatnonzero(data == ord(_SEPARATOR))
+    starts = np.concatenate(([0], ends + 1))
+    ends = np.append(ends, data.size)
+    word = _mixed((prefix[ends] - prefix[starts]) * inverses[starts])
+    gram = word[:grams].copy()
+    for k in range(1, _SHINGLE):
+        gram = gram * _GRAM_BASE + word[k : k + grams]
+    return np.unique((_mixed(gram) >> np.uint64(32)).astype(np.uint32))
+
+
+def _mixed(values: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
+    """splitmix64's finaliser: every input bit moves every output bit."""
+    values = values ^ (values >> np.uint64(30))
+    values = values * np.uint64(0xBF58476D1CE4E5B9)
+    values = values ^ (values >> np.uint64(27))
+    values = values * np.uint64(0x94D049BB133111EB)
+    return values ^ (values >> np.uint64(31))
+
+
+def _powers(count: int, base: np.uint64) -> npt.NDArray[np.uint64]:
+    """``base`` to the powers 0 to ``count - 1``, mod 2**64."""
+    powers = np.full(count, base, dtype=np.uint64)
+    powers[0] = 1
+    return np.cumprod(powers, dtype=np.uint64)
 
 
 def near_duplicates(texts: Sequence[str], min_containment: float) -> dict[int, list[tuple[int, float]]]:

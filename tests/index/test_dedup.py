@@ -112,3 +112,19 @@ def test_counts_merged_from_batches_are_the_counts_of_them_all(monkeypatch: pyte
     assert codes.tolist() == expected_codes.tolist() and times.tolist() == expected_times.tolist()
     empty_codes, empty_times = _dedup._counted(iter([]))
     assert empty_codes.size == 0 and empty_times.size == 0
+
+
+def test_shingles_are_the_distinct_case_folded_word_5_grams() -> None:
+    text = "The talks in Istanbul lasted about an hour, officials said; the talks in Istanbul lasted"
+    words = [w.casefold() for w in text.replace(",", " ").replace(";", " ").split()]
+    distinct = {" ".join(words[i : i + 5]) for i in range(len(words) - 4)}
+    assert shingles(text).size == len(distinct) == len(words) - 4 - 1  # one 5-gram repeats
+    assert list(shingles(text)) == sorted(shingles(text))
+    np.testing.assert_array_equal(shingles(text), shingles(text.upper().replace(" ", "  ")))
+    np.testing.assert_array_equal(
+        shingles("Die STRASSE war lang und breit"), shingles("die Straße war lang und breit")
+    )
+    # One word changed changes the five 5-grams that hold it, and no other.
+    changed = text.replace("about", "nearly", 1)
+    assert len(set(shingles(text).tolist()) - set(shingles(changed).tolist())) == 5
+    assert shingles("four words, no more").size == 0
