@@ -8,7 +8,7 @@ from index._article import Article, ArticleInfo, Problem, RawArticle
 from index._backends import embedder_for
 from index._bm25 import Bm25Index, build_bm25
 from index._bm25_tokenizer import Bm25Tokenizer
-from index._build import BUNDLED_CORPUS, BuildReport, build_index, default_sources, passage_context
+from index._build import BUNDLED_CORPUS, BuildReport, build_index, default_sources
 from index._embed import Embedder, SentenceTransformerEmbedder, model_dir
 from index._errors import (
     BuildError,
@@ -19,6 +19,7 @@ from index._errors import (
 )
 from index._onnx import OnnxEmbedder
 from index._onnx_export import export_onnx_int8
+from index._prepare import passage_context
 from index._priority import lower_build_priority
 from index._reader import IndexReader
 from index._readers import discover, read_articles

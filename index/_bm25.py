@@ -190,15 +190,40 @@ def build_bm25(corpus: Iterable[Sequence[str]], *, k1: float, b: float, epsilon:
     rank[[first_seen[name] for name in names]] = np.arange(len(names))
     term = rank[np.frombuffer(terms, dtype=np.int32)]
     order = np.argsort(term, kind="stable")  # by term, then passage (passages were appended in order)
+    return bm25_of_postings(
+        names,
+        term[order],
+        np.frombuffer(docs, dtype=np.int32)[order],
+        np.frombuffer(tfs, dtype=np.uint32)[order],
+        np.frombuffer(lengths, dtype=np.float32),
+        k1=k1,
+        b=b,
+        epsilon=epsilon,
+    )
+
+
+def bm25_of_postings(
+    names: list[str],
+    term: npt.NDArray[np.int64],
+    docs: npt.NDArray[np.int32],
+    tfs: npt.NDArray[Any],
+    doc_lengths: npt.NDArray[np.float32],
+    *,
+    k1: float,
+    b: float,
+    epsilon: float,
+) -> Bm25Index:
+    """The index of postings ``(term, docs, tfs)`` sorted by term (a number into ``names``, which
+    are sorted and each hold a posting), then passage."""
+    size = int(doc_lengths.shape[0])
     df = np.bincount(term, minlength=len(names))
     idf = np.log(size - df + 0.5) - np.log(df + 0.5)
     idf[idf < 0] = epsilon * float(idf.mean())
-    doc_lengths = np.frombuffer(lengths, dtype=np.float32)
     index = Bm25Index(
         vocabulary={name: i for i, name in enumerate(names)},
         indptr=np.concatenate([[0], np.cumsum(df)]).astype(np.int64),
-        docs=np.frombuffer(docs, dtype=np.int32)[order],
-        tfs=_smallest_unsigned(np.frombuffer(tfs, dtype=np.uint32)[order]),
+        docs=docs,
+        tfs=_smallest_unsigned(tfs),
         idf=idf,
         doc_lengths=doc_lengths,
         avgdl=float(doc_lengths.astype(np.float64).sum() / size),

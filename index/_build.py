@@ -15,13 +15,14 @@ import numpy as np
 
 from config import Settings
 from index._article import Article, ArticleInfo, Problem
-from index._bm25 import build_bm25, term_upper_bounds
+from index._bm25 import Bm25Index, build_bm25, term_upper_bounds
+from index._bm25_reuse import bm25_keeping
 from index._bm25_tokenizer import Bm25Tokenizer
 from index._dedup import near_duplicates
 from index._dense import chosen_kind
 from index._embed import Embedder, model_dir
 from index._errors import BuildError
-from index._prepare import Spans, article_spans, cleaned_article, iso_day
+from index._prepare import Spans, article_spans, cleaned_article, indexed_text, iso_day
 from index._readers import discover, read_articles
 from index._reuse import (
     SOURCE_HASHES,
@@ -154,7 +155,7 @@ def build_index(
             if written.grown:
                 log("grew the previous version's HNSW graph instead of building it again")
         tokenizer = Bm25Tokenizer.from_settings(settings.bm25.model_dump())
-        bm25 = _write_bm25(building, chunked, tokenizer, settings)
+        bm25 = _write_bm25(building, chunked, tokenizer, settings, previous, kept, log)
         dates = sorted(a.info.published for a in articles if a.info.published)
         removed = sorted(set(previous.doc_ids) - {a.info.doc_id for a in articles}) if previous else []
         manifest: dict[str, Any] = {
@@ -235,20 +236,6 @@ def _in_order(
     return [_Chunked(a, *spans[a.info.doc_id]) for a in articles]
 
 
-def passage_context(info: ArticleInfo, start: int) -> str:
-    """What is embedded and indexed ahead of a passage; the first passage already holds the headline."""
-    parts = [info.outlet] if info.outlet_known else []
-    if start > 0:
-        parts.append(info.title)
-    return "\n".join(parts)
-
-
-def indexed_text(info: ArticleInfo, text: str, start: int, end: int) -> str:
-    """What is embedded and put in BM25 for the passage ``text[start:end]``: its context, then it."""
-    context = passage_context(info, start)
-    return f"{context}\n{text[start:end]}" if context else text[start:end]
-
-
 def _write_texts_and_spans(building: Path, chunked: list[_Chunked]) -> None:
     offsets = np.zeros((len(chunked), 2), dtype=np.int64)
     passages: list[tuple[int, int, int, int, int]] = []
@@ -279,9 +266,21 @@ def _reusable(
     return previous
 
 
-def _write_bm25(building: Path, chunked: list[_Chunked], tokenizer: Bm25Tokenizer, settings: Settings) -> Any:
-    corpus = (tokenizer(text) for item in chunked for text in item.passage_texts())
-    bm25 = build_bm25(corpus, k1=settings.bm25.k1, b=settings.bm25.b, epsilon=settings.bm25.epsilon)
+def _write_bm25(
+    building: Path,
+    chunked: list[_Chunked],
+    tokenizer: Bm25Tokenizer,
+    settings: Settings,
+    previous: IndexReader | None,
+    kept: dict[str, Kept],
+    log: Callable[[str], None],
+) -> Any:
+    bm25 = _kept_bm25(chunked, tokenizer, settings, previous, kept)
+    if bm25 is not None:
+        log(f"read the BM25 postings of {len(kept)} unchanged article(s) from the previous version")
+    else:
+        corpus = (tokenizer(text) for item in chunked for text in item.passage_texts())
+        bm25 = build_bm25(corpus, k1=settings.bm25.k1, b=settings.bm25.b, epsilon=settings.bm25.epsilon)
     vocabulary = sorted(bm25.vocabulary, key=bm25.vocabulary.__getitem__)
     (building / "bm25_vocab.json").write_text(json.dumps(vocabulary, ensure_ascii=False), encoding="utf-8")
     np.save(building / "bm25_indptr.npy", bm25.indptr)
@@ -291,6 +290,33 @@ def _write_bm25(building: Path, chunked: list[_Chunked], tokenizer: Bm25Tokenize
     np.save(building / "bm25_doclen.npy", bm25.doc_lengths)
     np.save(building / "bm25_upper.npy", bm25.upper if bm25.upper is not None else term_upper_bounds(bm25))
     return bm25
+
+
+def _kept_bm25(
+    chunked: list[_Chunked],
+    tokenizer: Bm25Tokenizer,
+    settings: Settings,
+    previous: IndexReader | None,
+    kept: dict[str, Kept],
+) -> Bm25Index | None:
+    """BM25 from ``previous``'s postings for the ``kept`` articles' passages (their indexed texts and
+    tokenizer unchanged) and the others' tokens; None where that cannot be (a full build)."""
+    if previous is None or not kept or previous.manifest["bm25"]["tokenizer"] != tokenizer.settings():
+        return None
+    old = previous.bm25
+    if "\x00" in old.vocabulary:  # a placeholder for a corpus without a token (see build_bm25)
+        return None
+    parts = []
+    for c in chunked:
+        if c.info.doc_id in kept:
+            rows = previous.article_passages(kept[c.info.doc_id].number)
+            parts.append(np.arange(rows.start, rows.stop, dtype=np.int64))
+        else:
+            parts.append(np.full(len(c.passages), -1, dtype=np.int64))
+    origin = np.concatenate(parts)
+    fresh = (tokenizer(text) for c in chunked if c.info.doc_id not in kept for text in c.passage_texts())
+    bm = settings.bm25
+    return bm25_keeping(old, origin, fresh, k1=bm.k1, b=bm.b, epsilon=bm.epsilon)
 
 
 def _version() -> str:

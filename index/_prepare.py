@@ -74,3 +74,17 @@ def article_spans(
 
 def iso_day(day: dt.date | None) -> str | None:
     return day.isoformat() if day else None
+
+
+def passage_context(info: ArticleInfo, start: int) -> str:
+    """What is embedded and indexed ahead of a passage; the first passage already holds the headline."""
+    parts = [info.outlet] if info.outlet_known else []
+    if start > 0:
+        parts.append(info.title)
+    return "\n".join(parts)
+
+
+def indexed_text(info: ArticleInfo, text: str, start: int, end: int) -> str:
+    """What is embedded and put in BM25 for the passage ``text[start:end]``: its context, then it."""
+    context = passage_context(info, start)
+    return f"{context}\n{text[start:end]}" if context else text[start:end]

@@ -1,9 +1,11 @@
-"""What an update keeps of an article it has indexed before: its cleaned text, sentences and passages.
+"""What an update keeps of an article it has indexed before: its cleaned text, sentences and passages
+(and, through :mod:`index._bm25_reuse`, its passages' BM25 postings).
 
-Cleaning and chunking an article depend on nothing but the article as read, the chunking settings,
-and the code and libraries that do them. An update therefore takes them from the previous version
-for every article whose source hash is unchanged, when that version was built by the same pipeline
-(:func:`pipeline_fingerprint`). They were half of what an update spent on its unchanged articles.
+Cleaning, chunking and tokenizing an article depend on nothing but the article as read, the
+settings, and the code and libraries that do them. An update therefore takes them from the previous
+version for every article whose source hash is unchanged, when that version was built by the same
+pipeline (:func:`pipeline_fingerprint`). They were half of what an update spent on its unchanged
+articles.
 """
 
 from __future__ import annotations
@@ -27,11 +29,18 @@ if TYPE_CHECKING:
 
 SOURCE_HASHES = "source_hashes.npy"
 SOURCE_HASH_BYTES = 16
-# The modules whose code decides an article's cleaned text, sentences and passages, and the
-# libraries they call (Python's own too: its Unicode tables normalise the text); a change to any of
-# them makes an update clean and chunk everything again.
-_PIPELINE_MODULES = ("_prepare.py", "_clean.py", "_chunk.py", "_sentences.py", "_tokens.py")
-_PIPELINE_LIBRARIES = ("sentencex", "tokenizers")
+# The modules whose code decides an article's cleaned text, sentences, passages and BM25 tokens, and
+# the libraries they call (Python's own too: its Unicode tables normalise the text); a change to any
+# of them makes an update clean, chunk and tokenize everything again.
+_PIPELINE_MODULES = (
+    "_prepare.py",
+    "_clean.py",
+    "_chunk.py",
+    "_sentences.py",
+    "_tokens.py",
+    "_bm25_tokenizer.py",
+)
+_PIPELINE_LIBRARIES = ("sentencex", "tokenizers", "PyStemmer")
 
 
 @dataclass(frozen=True, slots=True)

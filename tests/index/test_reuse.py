@@ -58,6 +58,7 @@ def test_update_keeps_unchanged_articles_and_publishes_what_a_build_would(
 
     updated, fresh, said = _update_and_build(settings, tmp_path, source)
     assert "kept the cleaned text and chunks of 4 unchanged article(s)" in said
+    assert "read the BM25 postings of 4 unchanged article(s) from the previous version" in said
     _assert_same_version(updated, fresh)
     assert not any(a.near_duplicates for a in IndexReader.open(updated).articles)  # the copy is gone
 

@@ -21,7 +21,7 @@ from index import (
     build_index,
     current_version_name,
 )
-from index._build import indexed_text
+from index._prepare import indexed_text
 from index._store import writer_lock
 from retrieval import Retriever
 
