@@ -192,7 +192,7 @@ def build_bm25(corpus: Iterable[Sequence[str]], *, k1: float, b: float, epsilon:
     order = np.argsort(term, kind="stable")  # by term, then passage (passages were appended in order)
     return bm25_of_postings(
         names,
-        term[order],
+        np.bincount(term, minlength=len(names)),
         np.frombuffer(docs, dtype=np.int32)[order],
         np.frombuffer(tfs, dtype=np.uint32)[order],
         np.frombuffer(lengths, dtype=np.float32),
@@ -204,7 +204,7 @@ def build_bm25(corpus: Iterable[Sequence[str]], *, k1: float, b: float, epsilon:
 
 def bm25_of_postings(
     names: list[str],
-    term: npt.NDArray[np.int64],
+    df: npt.NDArray[np.int64],
     docs: npt.NDArray[np.int32],
     tfs: npt.NDArray[Any],
     doc_lengths: npt.NDArray[np.float32],
@@ -213,10 +213,9 @@ def bm25_of_postings(
     b: float,
     epsilon: float,
 ) -> Bm25Index:
-    """The index of postings ``(term, docs, tfs)`` sorted by term (a number into ``names``, which
-    are sorted and each hold a posting), then passage."""
+    """The index of postings ``(docs, tfs)`` sorted by term, then passage; term ``i`` is
+    ``names[i]`` (sorted) and holds ``df[i]`` of them."""
     size = int(doc_lengths.shape[0])
-    df = np.bincount(term, minlength=len(names))
     idf = np.log(size - df + 0.5) - np.log(df + 0.5)
     idf[idf < 0] = epsilon * float(idf.mean())
     index = Bm25Index(

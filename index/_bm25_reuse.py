@@ -30,7 +30,10 @@ def bm25_keeping(
 ) -> Bm25Index | None:
     """The BM25 index of a corpus whose passage ``i`` is ``previous``'s passage ``origin[i]``, or,
     where that is -1, the next of ``fresh`` (its tokens). None when no passage holds a token
-    (:func:`~index._bm25.build_bm25` then indexes a placeholder)."""
+    (:func:`~index._bm25.build_bm25` then indexes a placeholder), or the previous counts are not
+    integers (older indexes stored them as floats)."""
+    if previous.tfs.dtype.kind != "u":
+        return None
     kept_rows = np.flatnonzero(origin >= 0)
     renumbered = np.full(previous.size, -1, dtype=np.int32)  # previous passage -> its number now
     renumbered[origin[kept_rows]] = kept_rows
@@ -38,7 +41,7 @@ def bm25_keeping(
     old_docs = renumbered[previous.docs]
     held = old_docs >= 0
     old_term, old_docs = old_term[held], old_docs[held]
-    old_tfs = np.asarray(previous.tfs)[held].astype(np.uint32)
+    old_tfs = np.asarray(previous.tfs)[held]  # in the smallest type that holds them (see _bm25)
 
     lengths = np.zeros(origin.shape[0], dtype=np.float32)
     lengths[kept_rows] = previous.doc_lengths[origin[kept_rows]]
@@ -60,39 +63,27 @@ def bm25_keeping(
     number = {name: i for i, name in enumerate(names)}
     # Names are sorted in both, so a kept term's new number keeps the order of its old one.
     old_to_new = np.asarray([number.get(name, -1) for name in old_names], dtype=np.int64)
-    term, docs, tfs = old_to_new[old_term], old_docs, old_tfs
-    del old_term, old_docs, old_tfs, held  # a million passages hold ~80 million postings
-    if new_terms:
-        term, docs, tfs = _merged(
-            (term, docs, tfs),
-            (
-                np.asarray([number[t] for t in new_terms], dtype=np.int64),
-                np.asarray(new_docs, dtype=np.int32),
-                np.asarray(new_tfs, dtype=np.uint32),
-            ),
-        )
-    elif not _ascending(term, docs):  # kept passages came in another order (sources reordered)
-        order = np.lexsort((docs, term))
-        term, docs, tfs = term[order], docs[order], tfs[order]
-    return bm25_of_postings(names, term, docs, tfs, lengths, k1=k1, b=b, epsilon=epsilon)
-
-
-Postings = tuple[npt.NDArray[np.int64], npt.NDArray[np.int32], npt.NDArray[np.uint32]]
-
-
-def _merged(kept: Postings, fresh: Postings) -> Postings:
-    """Both sets of postings (term, passage, count), sorted by term, then passage."""
-    term = np.concatenate([kept[0], fresh[0]])
-    docs = np.concatenate([kept[1], fresh[1]])
-    tfs = np.concatenate([kept[2], fresh[2]])
-    # Stable sorting of int64 runs is a merge when the kept postings are in order already (timsort).
-    key = term * (int(docs.max()) + 1) + docs
-    order = np.argsort(key, kind="stable")
-    return term[order], docs[order], tfs[order]
-
-
-def _ascending(term: npt.NDArray[np.int64], docs: npt.NDArray[np.int32]) -> bool:
-    if term.shape[0] < 2:
-        return True
-    same = term[1:] == term[:-1]
-    return bool(np.all(term[1:] >= term[:-1]) and np.all(docs[1:][same] > docs[:-1][same]))
+    kept_term = old_to_new[old_term]
+    del old_term, held  # a million passages hold ~80 million postings
+    df = np.bincount(kept_term, minlength=len(names))
+    width = origin.shape[0]
+    key = kept_term * width + old_docs  # by term, then passage
+    del kept_term
+    if key.shape[0] > 1 and not bool(np.all(key[1:] > key[:-1])):  # sources reordered
+        order = np.argsort(key, kind="stable")
+        key, old_docs, old_tfs = key[order], old_docs[order], old_tfs[order]
+        del order
+    if not new_terms:
+        return bm25_of_postings(names, df, old_docs, old_tfs, lengths, k1=k1, b=b, epsilon=epsilon)
+    fresh_term = np.asarray([number[t] for t in new_terms], dtype=np.int64)
+    df += np.bincount(fresh_term, minlength=len(names))
+    fresh_key = fresh_term * width + np.asarray(new_docs, dtype=np.int64)
+    order = np.argsort(fresh_key)
+    # Inserted in place: the kept postings are in order, and a (term, passage) is never in both.
+    at = np.searchsorted(key, fresh_key[order])
+    del key
+    docs = np.insert(old_docs, at, np.asarray(new_docs, dtype=np.int32)[order])
+    fresh_tfs = np.asarray(new_tfs, dtype=np.uint32)[order]
+    wide = np.promote_types(old_tfs.dtype, np.min_scalar_type(int(fresh_tfs.max())))
+    tfs = np.insert(old_tfs.astype(wide, copy=False), at, fresh_tfs.astype(wide))
+    return bm25_of_postings(names, df, docs, tfs, lengths, k1=k1, b=b, epsilon=epsilon)

@@ -80,3 +80,14 @@ def test_an_update_with_another_tokenizer_tokenizes_again(tmp_path: Path, settin
     updated, fresh = IndexReader.open(target), IndexReader.open(tmp_path / "fresh")
     assert updated.bm25.vocabulary == fresh.bm25.vocabulary
     np.testing.assert_array_equal(updated.bm25.docs, fresh.bm25.docs)
+
+
+def test_a_new_passage_repeating_a_word_widens_the_counts_as_a_build_does() -> None:
+    before = _corpus(30, seed=6)
+    previous = build_bm25(before, **_PARAMETERS)
+    assert previous.tfs.dtype == np.uint8
+    fresh = [["w1"] * 300]
+    origin = np.append(np.arange(30), -1)
+    made = bm25_keeping(previous, origin, fresh, **_PARAMETERS)
+    _assert_same(made, build_bm25([*before, *fresh], **_PARAMETERS))
+    assert made is not None and made.tfs.dtype == np.uint16
