@@ -170,6 +170,39 @@ def build_bm25(corpus: Iterable[Sequence[str]], *, k1: float, b: float, epsilon:
     ``corpus`` is read once, so it may be a generator: a million passages' tokens are never all in
     memory. rank-bm25 keeps a dict per passage, several GB at that size; this keeps one array of
     postings. tests/index/test_bm25.py checks the scores against rank-bm25 itself."""
+    seen, terms, docs, tfs, lengths = counted_postings(corpus)
+    size = lengths.shape[0]
+    if not size:
+        return _empty(k1, b)
+    if not seen:
+        # rank-bm25 divides by zero on a corpus whose passages have no tokens at all; it sees one
+        # placeholder token per passage instead, and so do we.
+        return build_bm25([["\x00"]] * size, k1=k1, b=b, epsilon=epsilon)
+    by_name = sorted(range(len(seen)), key=seen.__getitem__)
+    names = [seen[i] for i in by_name]
+    rank = np.empty(len(names), dtype=np.int64)
+    rank[by_name] = np.arange(len(names))
+    term = rank[terms]
+    order = np.argsort(term, kind="stable")  # by term, then passage (passages were appended in order)
+    return bm25_of_postings(
+        names,
+        np.bincount(term, minlength=len(names)),
+        docs[order],
+        tfs[order],
+        lengths,
+        k1=k1,
+        b=b,
+        epsilon=epsilon,
+    )
+
+
+def counted_postings(
+    corpus: Iterable[Sequence[str]],
+) -> tuple[
+    list[str], npt.NDArray[np.int32], npt.NDArray[np.int32], npt.NDArray[np.uint32], npt.NDArray[np.float32]
+]:
+    """The distinct tokens of ``corpus`` in the order first seen, and its postings in passage order:
+    each one's term (a number into those tokens), passage and count; then each passage's length."""
     first_seen: dict[str, int] = {}
     terms, docs, tfs, lengths = array("i"), array("i"), array("I"), array("f")
     for doc, tokens in enumerate(corpus):
@@ -178,27 +211,12 @@ def build_bm25(corpus: Iterable[Sequence[str]], *, k1: float, b: float, epsilon:
             terms.append(first_seen.setdefault(token, len(first_seen)))
             docs.append(doc)
             tfs.append(tf)
-    size = len(lengths)
-    if not size:
-        return _empty(k1, b)
-    if not first_seen:
-        # rank-bm25 divides by zero on a corpus whose passages have no tokens at all; it sees one
-        # placeholder token per passage instead, and so do we.
-        return build_bm25([["\x00"]] * size, k1=k1, b=b, epsilon=epsilon)
-    names = sorted(first_seen)
-    rank = np.empty(len(names), dtype=np.int64)
-    rank[[first_seen[name] for name in names]] = np.arange(len(names))
-    term = rank[np.frombuffer(terms, dtype=np.int32)]
-    order = np.argsort(term, kind="stable")  # by term, then passage (passages were appended in order)
-    return bm25_of_postings(
-        names,
-        np.bincount(term, minlength=len(names)),
-        np.frombuffer(docs, dtype=np.int32)[order],
-        np.frombuffer(tfs, dtype=np.uint32)[order],
+    return (
+        list(first_seen),
+        np.frombuffer(terms, dtype=np.int32),
+        np.frombuffer(docs, dtype=np.int32),
+        np.frombuffer(tfs, dtype=np.uint32),
         np.frombuffer(lengths, dtype=np.float32),
-        k1=k1,
-        b=b,
-        epsilon=epsilon,
     )
 
 

@@ -10,13 +10,12 @@ the same passages; only term weights and bounds are computed again, over the new
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Sequence
 
 import numpy as np
 import numpy.typing as npt
 
-from index._bm25 import Bm25Index, bm25_of_postings
+from index._bm25 import Bm25Index, bm25_of_postings, counted_postings
 
 
 def bm25_keeping(
@@ -45,19 +44,17 @@ def bm25_keeping(
 
     lengths = np.zeros(origin.shape[0], dtype=np.float32)
     lengths[kept_rows] = previous.doc_lengths[origin[kept_rows]]
-    new_terms: list[str] = []
-    new_docs: list[int] = []
-    new_tfs: list[int] = []
-    for row, tokens in zip(np.flatnonzero(origin < 0).tolist(), fresh, strict=True):
-        lengths[row] = len(tokens)
-        for token, tf in Counter(tokens).items():
-            new_terms.append(token)
-            new_docs.append(row)
-            new_tfs.append(tf)
+    fresh_rows = np.flatnonzero(origin < 0)
+    seen, fresh_term, fresh_docs, fresh_tfs, fresh_lengths = counted_postings(fresh)
+    if fresh_lengths.shape[0] != fresh_rows.shape[0]:
+        raise ValueError(
+            f"{fresh_lengths.shape[0]} new passages' tokens for {fresh_rows.shape[0]} new passages"
+        )
+    lengths[fresh_rows] = fresh_lengths
 
     old_names = list(previous.vocabulary)  # in number order: sorted
     present = np.bincount(old_term, minlength=len(old_names)) > 0
-    names = sorted({old_names[t] for t in np.flatnonzero(present).tolist()} | set(new_terms))
+    names = sorted({old_names[t] for t in np.flatnonzero(present).tolist()} | set(seen))
     if not names:
         return None
     number = {name: i for i, name in enumerate(names)}
@@ -73,17 +70,18 @@ def bm25_keeping(
         order = np.argsort(key, kind="stable")
         key, old_docs, old_tfs = key[order], old_docs[order], old_tfs[order]
         del order
-    if not new_terms:
+    if not fresh_term.shape[0]:
         return bm25_of_postings(names, df, old_docs, old_tfs, lengths, k1=k1, b=b, epsilon=epsilon)
-    fresh_term = np.asarray([number[t] for t in new_terms], dtype=np.int64)
-    df += np.bincount(fresh_term, minlength=len(names))
-    fresh_key = fresh_term * width + np.asarray(new_docs, dtype=np.int64)
+    term = np.asarray([number[t] for t in seen], dtype=np.int64)[fresh_term]
+    df += np.bincount(term, minlength=len(names))
+    rows = fresh_rows[fresh_docs]  # the new passages' numbers among all
+    fresh_key = term * width + rows
     order = np.argsort(fresh_key)
     # Inserted in place: the kept postings are in order, and a (term, passage) is never in both.
     at = np.searchsorted(key, fresh_key[order])
     del key
-    docs = np.insert(old_docs, at, np.asarray(new_docs, dtype=np.int32)[order])
-    fresh_tfs = np.asarray(new_tfs, dtype=np.uint32)[order]
+    docs = np.insert(old_docs, at, rows[order].astype(np.int32))
+    fresh_tfs = fresh_tfs[order]
     wide = np.promote_types(old_tfs.dtype, np.min_scalar_type(int(fresh_tfs.max())))
     tfs = np.insert(old_tfs.astype(wide, copy=False), at, fresh_tfs.astype(wide))
     return bm25_of_postings(names, df, docs, tfs, lengths, k1=k1, b=b, epsilon=epsilon)
