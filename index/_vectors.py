@@ -111,7 +111,8 @@ def write_vectors(
                 sentences.write(fresh[cursor + p : cursor + p + s])
                 cursor += p + s
     stored = np.load(building / PASSAGE_VECTORS, mmap_mode="r")
-    graph = _growable_graph(previous, kind, origin)
+    removed = _removed(previous, origin)
+    graph = _growable_graph(previous, kind, origin, removed)
     if graph is not None:
         index = _graph_growth.grow(graph, stored, origin)
     else:
@@ -123,7 +124,7 @@ def write_vectors(
         return WrittenVectors(reused, grown=False, graph_removed=None)
     if graph is None:
         return WrittenVectors(reused, grown=False, graph_removed=0)
-    return WrittenVectors(reused, grown=True, graph_removed=_removed(previous, origin))
+    return WrittenVectors(reused, grown=True, graph_removed=removed)
 
 
 def _removed(previous: IndexReader | None, origin: npt.NDArray[np.int64]) -> int:
@@ -134,16 +135,19 @@ def _removed(previous: IndexReader | None, origin: npt.NDArray[np.int64]) -> int
     return before + len(previous.passages) - int((origin >= 0).sum())
 
 
-def _growable_graph(previous: IndexReader | None, kind: DenseIndex, origin: npt.NDArray[np.int64]) -> Any:
+def _growable_graph(
+    previous: IndexReader | None, kind: DenseIndex, origin: npt.NDArray[np.int64], removed: int
+) -> Any:
     """``previous``'s HNSW graph, read afresh, where this update grows it rather than build one:
-    the same kind of graph (:func:`can_grow`), some of its passages kept, and not too many removed
-    since it was built whole (:data:`index._graph_growth.MAX_REMOVED_SHARE`). Else None."""
+    the same kind of graph (:func:`can_grow`), some of its passages kept, and not too many
+    (``removed``) removed since it was built whole (:data:`index._graph_growth.MAX_REMOVED_SHARE`).
+    Else None."""
     import faiss
 
     if previous is None or kind is not DenseIndex.HNSW or previous.manifest.get("dense_index") != kind.value:
         return None
     limit = _graph_growth.MAX_REMOVED_SHARE * origin.shape[0]
-    if not (origin >= 0).any() or _removed(previous, origin) > limit:
+    if not (origin >= 0).any() or removed > limit:
         return None
     try:
         graph = faiss.read_index(str(previous.path / "dense.faiss"))
