@@ -7,7 +7,7 @@ import datetime as dt
 import json
 import os
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import cached_property, lru_cache, partial
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,15 @@ _TEXT_CACHE = 1024
 _BM25_UPPER = "bm25_upper.npy"
 # Rows of the sentence table read at once when counting each article's sentences (6 MB).
 _SENTENCE_BLOCK = 1 << 18
+
+
+@dataclass(frozen=True)
+class StoredVectors:
+    """An article's vectors in a version, and its passages' numbers there."""
+
+    passage_rows: range
+    passages: npt.NDArray[np.float16]
+    sentences: npt.NDArray[np.float16]
 
 
 class IndexReader:
@@ -337,16 +346,15 @@ class IndexReader:
         an index built without one (exact vectors, or before round 15)."""
         return SubsetScan.load(self.path, *self._outlet_order)
 
-    def vectors_for(
-        self, info: ArticleInfo
-    ) -> tuple[npt.NDArray[np.float16], npt.NDArray[np.float16]] | None:
+    def vectors_for(self, info: ArticleInfo) -> StoredVectors | None:
         """An unchanged article's passage and sentence vectors, for an update to reuse."""
         i = self._by_id.get(info.doc_id)
         if i is None or self.articles[i].content_hash != info.content_hash or not self.has_vectors:
             return None
         rows = self.article_passages(i)
         sentences = self.article_sentences(i)
-        return (
+        return StoredVectors(
+            rows,
             self.passage_vectors.range(rows.start, rows.stop),
             self.sentence_vectors.range(sentences.start, sentences.stop),
         )

@@ -25,7 +25,7 @@ from index._errors import BuildError
 from index._subset_scan import write_subset_codes
 
 if TYPE_CHECKING:
-    from index._reader import IndexReader
+    from index._reader import IndexReader, StoredVectors
 
 PASSAGE_VECTORS = "passage_vectors.npy"
 SENTENCE_VECTORS = "sentence_vectors.npy"
@@ -170,23 +170,13 @@ def _blocks(chunked: Sequence[Chunks], counts: list[tuple[int, int]]) -> Iterato
         yield block
 
 
-@dataclass(frozen=True)
-class _Reusable:
-    """An unchanged article's vectors in the previous version, and its passages' numbers there."""
-
-    passage_rows: range
-    passages: npt.NDArray[np.float16]
-    sentences: npt.NDArray[np.float16]
-
-
-def _reusable_rows(previous: IndexReader | None, item: Chunks, count: tuple[int, int]) -> _Reusable | None:
+def _reusable_rows(
+    previous: IndexReader | None, item: Chunks, count: tuple[int, int]
+) -> StoredVectors | None:
     old = previous.vectors_for(item.info) if previous is not None else None
-    if old is None or (old[0].shape[0], old[1].shape[0]) != count:
+    if old is None or (old.passages.shape[0], old.sentences.shape[0]) != count:
         return None
-    assert previous is not None
-    number = previous.article_index(item.info.doc_id)
-    assert number is not None  # vectors_for found it
-    return _Reusable(previous.article_passages(number), old[0], old[1])
+    return old
 
 
 def _encode_sorted(
