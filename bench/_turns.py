@@ -13,6 +13,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from _results import write_json
 from _timing import seconds
 from query_latency import percentiles
 
@@ -137,5 +138,4 @@ def compared(
 
 def save(result: dict[str, Any], args: argparse.Namespace) -> None:
     """Write ``result`` to ``--json``, when it was given."""
-    if args.json:
-        args.json.write_text(json.dumps(result, indent=2), encoding="utf-8")
+    write_json(args.json, result)

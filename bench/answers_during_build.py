@@ -30,6 +30,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from _results import write_json
 from _timing import seconds
 from query_latency import percentiles
 
@@ -109,7 +110,7 @@ def main() -> None:
         )
     if args.json:
         report = {"index": str(args.index), "corpus": str(args.corpus), "rounds": args.rounds, "rows": rows}
-        args.json.write_text(json.dumps(report, indent=2), encoding="utf-8")
+        write_json(args.json, report)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for the tests' fake Bot API
 
+from _results import write_json  # bench/ is on sys.path when a script in it runs
+
 from config import load_settings
 from index import build_index, embedder_for
 from tests.bot.fake_bot_api import FakeBotApiServer, message_update
@@ -64,8 +66,7 @@ def main() -> None:
         result = _run(work, index, [f"{questions[i % len(questions)]} #{i}" for i in range(args.chats)])
     for key, value in result.items():
         print(f"{key:24} {value}")
-    if args.json:
-        args.json.write_text(json.dumps(result, indent=2), encoding="utf-8")
+    write_json(args.json, result)
 
 
 def _run(work: Path, index: Path, asked: list[str]) -> dict[str, object]:

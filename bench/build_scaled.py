@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
+from _results import write_json  # bench/ is on sys.path when a script in it runs
 
 from config import load_settings
 from index import IndexReader, _graph_growth, build_index, embedder_for, index_stats
@@ -103,8 +104,7 @@ def main() -> None:
         "disk_mb": round(index_stats(built)["bytes_on_disk"] / 2**20),
     }
     print(json.dumps(result, indent=2))
-    if args.json:
-        args.json.write_text(json.dumps(result, indent=2), encoding="utf-8")
+    write_json(args.json, result)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from _results import write_json  # bench/ is on sys.path when a script in it runs
 
 from config import load_settings
 from index import SentenceTransformerEmbedder, build_index, model_dir
@@ -93,8 +94,7 @@ def main() -> None:
     }
     width = max(map(len, result))
     print("\n".join(f"{name:{width}}  {value}" for name, value in result.items()))
-    if args.json:
-        args.json.write_text(json.dumps(result, indent=2), encoding="utf-8")
+    write_json(args.json, result)
 
 
 if __name__ == "__main__":

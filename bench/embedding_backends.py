@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
+from _results import write_json
 from _timing import seconds  # bench/ is on sys.path when a script in it runs
 from build_throughput import RecordingEmbedder
 
@@ -83,8 +84,7 @@ def main() -> None:
     width = max(map(len, result))
     for key, value in result.items():
         print(f"{key:{width}}  {value}")
-    if args.json:
-        args.json.write_text(json.dumps(result, indent=2), encoding="utf-8")
+    write_json(args.json, result)
 
 
 @contextmanager

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from _results import write_json  # bench/ is on sys.path when a script in it runs
 
 from config import DenseIndex, load_settings
 from index import IndexReader, embedder_for
@@ -122,8 +123,7 @@ def main() -> None:
         f"{result['recall_at_10_built_whole']:.4f} ({len(questions)} questions)"
     )
     print(f"  seconds: grow a day median {np.median(grow_seconds):.2f}, build whole {whole_seconds:.2f}")
-    if args.json:
-        args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    write_json(args.json, result)
 
 
 if __name__ == "__main__":

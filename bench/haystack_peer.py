@@ -15,7 +15,6 @@ protocol on the chosen split. Haystack's telemetry is switched off before it is 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -23,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _results import write_json
 from _timing import seconds  # bench/ is on sys.path when a script in it runs
 
 from config import load_settings
@@ -137,8 +137,7 @@ def main() -> None:
     for name, row in rows.items():
         print(f"{name:24}" + "".join(f"{row[h]:>10}" for h in heads))
     print(f"haystack indexing (embedding + store): {peer_indexing:.1f} s")
-    if args.json:
-        args.json.write_text(json.dumps(rows, indent=2), encoding="utf-8")
+    write_json(args.json, {"rows": rows, "haystack_indexing_seconds": round(peer_indexing, 1)})
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _results import write_json
 from _timing import seconds  # bench/ is on sys.path when a script in it runs
 
 from retrieval import Retriever
@@ -96,14 +97,10 @@ def main() -> None:
             f"{many['p50']:8.1f} {many['p95']:8.1f} {many['p99']:8.1f} "
             f"{row[f'{CONCURRENT_CALLERS} callers, questions/s']:7.1f}"
         )
-    if args.json:
-        args.json.write_text(
-            json.dumps(
-                {"passages": passages, "gc_freeze": args.gc_freeze, "resident_mb": memory, "rows": rows},
-                indent=2,
-            ),
-            encoding="utf-8",
-        )
+    write_json(
+        args.json,
+        {"passages": passages, "gc_freeze": args.gc_freeze, "resident_mb": memory, "rows": rows},
+    )
 
 
 if __name__ == "__main__":

@@ -9,10 +9,10 @@ paste costs about what a long ordinary question costs.
 from __future__ import annotations
 
 import argparse
-import json
 from functools import partial
 from pathlib import Path
 
+from _results import write_json
 from _timing import median_seconds  # bench/ is on sys.path when a script in it runs
 
 from retrieval import Retriever
@@ -47,7 +47,7 @@ def main() -> None:
         print(f"{name:28} {seconds * 1000:10.1f} {seconds / base:11.2f}")
     if args.json:
         data = {name: {"seconds": seconds, "ratio": seconds / base} for name, seconds in rows.items()}
-        args.json.write_text(json.dumps(data, indent=2), encoding="utf-8")
+        write_json(args.json, data)
 
 
 if __name__ == "__main__":

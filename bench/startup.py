@@ -10,7 +10,6 @@ ask within 1.3 times it, and a BM25-only ask far under it because that path neve
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import subprocess
@@ -19,6 +18,7 @@ import tempfile
 from functools import partial
 from pathlib import Path
 
+from _results import write_json
 from _timing import median_seconds  # bench/ is on sys.path when a script in it runs
 
 from config import load_settings
@@ -59,7 +59,7 @@ def main() -> None:
         print(f"{name:42} {seconds:9.2f} {seconds / floor:8.2f}")
     if args.json:
         data = {name: {"seconds": round(s, 3), "x_floor": round(s / floor, 3)} for name, s in rows.items()}
-        args.json.write_text(json.dumps(data, indent=2), encoding="utf-8")
+        write_json(args.json, data)
 
 
 if __name__ == "__main__":

@@ -12,10 +12,10 @@ rereads most of the same sentences. Defaults to the bundled corpus's index.
 from __future__ import annotations
 
 import argparse
-import json
 from functools import partial
 from pathlib import Path
 
+from _results import write_json
 from _timing import median_seconds  # bench/ is on sys.path when a script in it runs
 
 from retrieval import Retriever, _values
@@ -66,7 +66,7 @@ def main() -> None:
         )
     if args.json:
         data = {q: {**row, "first_ratio": row["first"] / base} for q, row in rows.items()}
-        args.json.write_text(json.dumps(data, indent=2), encoding="utf-8")
+        write_json(args.json, data)
 
 
 if __name__ == "__main__":
