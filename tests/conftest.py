@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,13 +31,26 @@ def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket.socket, "connect", guarded)
 
 
-@pytest.fixture(autouse=True)
-def _isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    import os
-
+def _clear_own_environment(patch: pytest.MonkeyPatch) -> None:
     for key in list(os.environ):
         if key.startswith("QUOTEDESK_"):
-            monkeypatch.delenv(key)
+            patch.delenv(key)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The session-wide fixtures below (settings, the seed indexes) are made before any test's own
+    isolation runs, so they too must not see the developer's QUOTEDESK_ variables or ``.env``: a
+    backend set there (onnx-int8) would otherwise be what the tests load."""
+    with pytest.MonkeyPatch.context() as patch:
+        _clear_own_environment(patch)
+        patch.chdir(tmp_path_factory.mktemp("session-cwd"))
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    _clear_own_environment(monkeypatch)
     monkeypatch.setenv("QUOTEDESK_INDEX_DIR", str(tmp_path / "default-index"))
     monkeypatch.chdir(tmp_path)  # no stray .env is read
 
