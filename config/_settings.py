@@ -109,7 +109,8 @@ class IndexSettings(BaseModel):
     # about a millisecond, and exact is exact.
     hnsw_min_passages: int = Field(default=20_000, ge=0)
     # A build beside the bot on two cores took its answers from 11.5 / 16.4 ms to 19.5 / 32.3 (p50 /
-    # p95, MultiHop-RAG); at low priority to 12.9 / 21.0 (docs/performance.md, "Answers during a build").
+    # p95, MultiHop-RAG); at low priority to 12.9 / 21.0 (docs/performance-history.md, "Answers
+    # during a build").
     build_priority: Annotated[BuildPriority, BeforeValidator(BuildPriority.coerce)] = BuildPriority.LOW
 
 
@@ -163,12 +164,12 @@ class RetrievalSettings(BaseModel):
     # share of passages (and its 8 rarest in any case); every candidate is then scored on all of
     # them. The common words hold most postings (at 1M passages, 94% of a MultiHop-RAG question's)
     # and the vector index proposes what they would have: dev quality the same, BM25's proposals
-    # 2.5x faster (docs/performance.md). 1.0: every term, as BM25 mode always uses.
+    # 2.5x faster (docs/performance-history.md). 1.0: every term, as BM25 mode always uses.
     proposal_term_share: float = Field(default=0.02, gt=0, le=1)
     # The same for an answer's proposals. Wider than a search's: the narrower they are, the
     # fewer unanswerable questions an answer declines (PyTorch index, dev: 0.6548 at 20% and for
     # every term, 0.6429 at 5%). At 20% an answer's p95 at 1M passages fell x0.93 in a slow hour
-    # and by 0 to 2% in calm ones (docs/quality.md, docs/performance.md).
+    # and by 0 to 2% in calm ones (docs/quality.md, docs/performance-history.md).
     answer_proposal_term_share: float = Field(default=0.2, gt=0, le=1)
     # How many fused passages an answer's sentences are chosen from.
     answer_passages: int = Field(default=40, ge=1, le=10_000)

@@ -103,7 +103,7 @@ ENGLISH_STOPWORDS = frozenset(
 )
 # What is left of a word split at its apostrophe ("Google's", "don't", "they'll"): "s" alone is in
 # most passages. Leaving them out ranked MultiHop-RAG passages better and made BM25 cheaper (docs/quality.md,
-# docs/performance.md, round 6).
+# docs/performance-history.md, round 6).
 CLITICS = frozenset(["s", "t", "d", "ll", "m", "re", "ve"])
 _STOPPED = ENGLISH_STOPWORDS | CLITICS
 # Letters NFKD does not take apart into a base letter and a mark: "Kalın" and "Kalin", "Łódź" and
