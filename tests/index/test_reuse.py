@@ -12,7 +12,7 @@ import pytest
 
 from config import Settings
 from index import BUNDLED_CORPUS, IndexCorruptError, IndexReader, _build, build_index
-from index._reuse import SOURCE_HASHES, kept_articles
+from index._reuse import SOURCE_HASHES, _code_of, kept_articles
 
 
 def _sources(directory: Path) -> Path:
@@ -87,3 +87,38 @@ def test_source_hashes_of_the_wrong_shape_are_corrupt(tmp_path: Path, bm25_index
     reader._array = lambda name: reader.__class__._array(reader, name)[:-1]
     with pytest.raises(IndexCorruptError, match=r"source_hashes\.npy: shape"):
         reader.source_hashes()
+
+
+_MODULE = '''"""Cleaning."""
+
+LIMIT = 3
+
+
+def clean(text):
+    """Drop the short lines."""
+    return [line for line in text if len(line) > LIMIT]
+'''
+
+
+@pytest.mark.parametrize(
+    ("edited", "same"),
+    [
+        (_MODULE.replace("LIMIT = 3", "LIMIT = 3  # why three"), True),
+        (
+            _MODULE.replace('"""Drop the short lines."""', '"""Drop lines of three characters or fewer."""'),
+            True,
+        ),
+        (_MODULE.replace('"""Cleaning."""\n', ""), True),
+        (_MODULE.replace("[line for line", "[\n        line\n        for line"), True),
+        (_MODULE.replace("LIMIT = 3", "LIMIT = 4"), False),
+        (_MODULE.replace("> LIMIT", ">= LIMIT"), False),
+        (
+            _MODULE.replace('"""Drop the short lines."""', "'Drop the short lines.'\n    text = text[1:]"),
+            False,
+        ),
+    ],
+    ids=["comment", "docstring", "module docstring", "layout", "constant", "operator", "statement"],
+)
+def test_the_pipeline_hash_follows_code_not_comments(edited: str, same: bool) -> None:
+    assert edited != _MODULE
+    assert (_code_of(edited) == _code_of(_MODULE)) is same
