@@ -138,6 +138,7 @@ def test_update_embeds_only_new_or_changed_and_drops_removed(
     build_index(settings, sources=[source], index_dir=target, embedder=embedder)
     first = IndexReader.open(target)
     old_vectors = first.passage_vectors.range(0, len(first.passage_vectors))
+    old_sentence_vectors = first.sentence_vectors.range(0, len(first.sentence_vectors))
 
     (source / "a0.txt").write_text(
         "Headline 0\nArticle 0 now says the meeting lasted ninety minutes.\n", encoding="utf-8"
@@ -162,6 +163,12 @@ def test_update_embeds_only_new_or_changed_and_drops_removed(
     np.testing.assert_array_equal(
         updated.passage_vectors.range(new_rows.start, new_rows.stop),
         old_vectors[old_rows.start : old_rows.stop],
+    )
+    new_sentences, old_sentences = updated.article_sentences(a1_new), first.article_sentences(a1_old)
+    assert len(new_sentences) == len(old_sentences) > 0
+    np.testing.assert_array_equal(
+        updated.sentence_vectors.range(new_sentences.start, new_sentences.stop),
+        old_sentence_vectors[old_sentences.start : old_sentences.stop],
     )
 
 
