@@ -34,12 +34,11 @@ _SENTENCE_BLOCK = 1 << 18
 
 @dataclass(frozen=True)
 class StoredVectors:
-    """Where an article's vectors lie in a version: its passages' and sentences' rows there."""
+    """An article's vectors in a version, and its passages' numbers there."""
 
     passage_rows: range
-    sentence_rows: range
-    passages: RowFile
-    sentences: RowFile
+    passages: npt.NDArray[np.float16]
+    sentences: npt.NDArray[np.float16]
 
 
 class IndexReader:
@@ -352,8 +351,12 @@ class IndexReader:
         i = self._by_id.get(info.doc_id)
         if i is None or self.articles[i].content_hash != info.content_hash or not self.has_vectors:
             return None
+        rows = self.article_passages(i)
+        sentences = self.article_sentences(i)
         return StoredVectors(
-            self.article_passages(i), self.article_sentences(i), self.passage_vectors, self.sentence_vectors
+            rows,
+            self.passage_vectors.range(rows.start, rows.stop),
+            self.sentence_vectors.range(sentences.start, sentences.stop),
         )
 
     def article_index(self, doc_id: str) -> int | None:

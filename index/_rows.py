@@ -65,30 +65,3 @@ class RowFile:
     def range(self, start: int, stop: int) -> npt.NDArray[Any]:
         """Rows ``start`` to ``stop`` (exclusive), in one read."""
         return self.rows(np.arange(start, stop, dtype=np.int64))
-
-    def copy_range(self, start: int, stop: int, out: int) -> None:
-        """Append rows ``start`` to ``stop`` (exclusive) to the file open as ``out``, at its position.
-
-        ``copy_file_range`` copies them within the kernel: an update copies every unchanged
-        article's vectors (5.4 GB at 1M), which through this process took three copies of each
-        byte. Where the call is missing or refused (another file system, an old kernel), the rows
-        are read and written."""
-        if not 0 <= start <= stop <= self.shape[0]:
-            raise IndexError(f"rows {start}..{stop} outside 0..{self.shape[0]} of {self.path}")
-        at, left = self._offset + start * self._row_bytes, (stop - start) * self._row_bytes
-        while left and hasattr(os, "copy_file_range"):
-            try:
-                done = os.copy_file_range(self._handle.fileno(), out, left, at)
-            except OSError:
-                break
-            if not done:  # the source ended early
-                raise IndexCorruptError(f"{self.path}: short read at byte {at}; rebuild the index")
-            at, left = at + done, left - done
-        while left:
-            data = os.pread(self._handle.fileno(), min(left, 1 << 26), at)
-            if not data:
-                raise IndexCorruptError(f"{self.path}: short read at byte {at}; rebuild the index")
-            written = memoryview(data)
-            while written:
-                written = written[os.write(out, written) :]
-            at, left = at + len(data), left - len(data)

@@ -26,7 +26,6 @@ from index._subset_scan import write_subset_codes
 
 if TYPE_CHECKING:
     from index._reader import IndexReader, StoredVectors
-    from index._rows import RowFile
 
 PASSAGE_VECTORS = "passage_vectors.npy"
 SENTENCE_VECTORS = "sentence_vectors.npy"
@@ -102,8 +101,8 @@ def write_vectors(
             for i, old in zip(block, kept, strict=True):
                 if old is not None:
                     origin[passages.written : passages.written + len(old.passage_rows)] = old.passage_rows
-                    passages.copy(old.passages, old.passage_rows)
-                    sentences.copy(old.sentences, old.sentence_rows)
+                    passages.write(old.passages)
+                    sentences.write(old.sentences)
                     reused.add(chunked[i].info.doc_id)
                     bar.update(sum(counts[i]))
                     continue
@@ -175,10 +174,8 @@ def _reusable_rows(
     previous: IndexReader | None, item: Chunks, count: tuple[int, int]
 ) -> StoredVectors | None:
     old = previous.vectors_for(item.info) if previous is not None else None
-    if old is None or (len(old.passage_rows), len(old.sentence_rows)) != count:
+    if old is None or (old.passages.shape[0], old.sentences.shape[0]) != count:
         return None
-    if old.passages.dtype != np.float16 or old.sentences.dtype != np.float16:
-        return None  # rows are copied byte for byte; an index of another type is embedded again
     return old
 
 
@@ -203,22 +200,13 @@ class _RowWriter:
         self._path = path
         self._expected = rows
         self.written = 0
-        # Unbuffered, so that rows copied into the file by the kernel (copy) and rows written from
-        # here (write) land in the order they are given.
-        self._file = path.open("wb", buffering=0)
+        self._file = path.open("wb")
         header = {"descr": np.dtype(np.float16).str, "fortran_order": False, "shape": (rows, dimension)}
         np.lib.format.write_array_header_1_0(self._file, header)
 
     def write(self, rows: npt.NDArray[Any]) -> None:
-        left = memoryview(np.ascontiguousarray(rows, dtype=np.float16).tobytes())
-        while left:  # an unbuffered write may take less than it is given
-            left = left[self._file.write(left) or 0 :]
+        self._file.write(np.ascontiguousarray(rows, dtype=np.float16).tobytes())
         self.written += int(rows.shape[0])
-
-    def copy(self, source: RowFile, rows: range) -> None:
-        """Rows ``rows`` of ``source``, a float16 file, appended as they are stored."""
-        source.copy_range(rows.start, rows.stop, self._file.fileno())
-        self.written += len(rows)
 
     def __enter__(self) -> _RowWriter:
         return self

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -37,30 +36,6 @@ def test_a_range_is_one_slice(table: tuple[Path, np.ndarray]) -> None:
     path, values = table
     assert np.array_equal(RowFile(path).range(7, 70), values[7:70])
     assert RowFile(path).range(5, 5).shape == (0, 12)
-
-
-@pytest.mark.parametrize("kernel", [True, False], ids=["copy_file_range", "read and write"])
-def test_copied_ranges_append_the_stored_bytes(
-    tmp_path: Path, table: tuple[Path, np.ndarray], kernel: bool, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    path, values = table
-    if not kernel:
-
-        def refused(*args: object) -> int:
-            raise OSError(18, "Invalid cross-device link")
-
-        monkeypatch.setattr(os, "copy_file_range", refused)
-    out = tmp_path / "copied.bin"
-    with out.open("wb", buffering=0) as handle:
-        handle.write(b"head")
-        RowFile(path).copy_range(490, 500, handle.fileno())
-        RowFile(path).copy_range(0, 3, handle.fileno())
-        RowFile(path).copy_range(7, 7, handle.fileno())
-    data = out.read_bytes()
-    assert data[:4] == b"head"
-    assert data[4:] == values[490:500].tobytes() + values[0:3].tobytes()
-    with pytest.raises(IndexError), out.open("ab", buffering=0) as handle:
-        RowFile(path).copy_range(495, 501, handle.fileno())
 
 
 def test_rows_outside_the_table_are_refused(table: tuple[Path, np.ndarray]) -> None:
