@@ -108,9 +108,8 @@ def main() -> None:
             f"{label:24} {row['p50']:7.1f} {row['p95']:7.1f} {row['p99']:7.1f}   "
             f"x{ratio['p50']:.2f} / x{ratio['p95']:.2f} / x{ratio['p99']:.2f}"
         )
-    if args.json:
-        report = {"index": str(args.index), "corpus": str(args.corpus), "rounds": args.rounds, "rows": rows}
-        write_json(args.json, report)
+    report = {"index": str(args.index), "corpus": str(args.corpus), "rounds": args.rounds, "rows": rows}
+    write_json(args.json, report)
 
 
 if __name__ == "__main__":

@@ -45,9 +45,8 @@ def main() -> None:
     print(f"{'question':28} {'median ms':>10} {'x ordinary':>11}")
     for name, seconds in rows.items():
         print(f"{name:28} {seconds * 1000:10.1f} {seconds / base:11.2f}")
-    if args.json:
-        data = {name: {"seconds": seconds, "ratio": seconds / base} for name, seconds in rows.items()}
-        write_json(args.json, data)
+    data = {name: {"seconds": seconds, "ratio": seconds / base} for name, seconds in rows.items()}
+    write_json(args.json, data)
 
 
 if __name__ == "__main__":

@@ -57,9 +57,8 @@ def main() -> None:
     print(f"{'process':42} {'median s':>9} {'x floor':>8}")
     for name, seconds in rows.items():
         print(f"{name:42} {seconds:9.2f} {seconds / floor:8.2f}")
-    if args.json:
-        data = {name: {"seconds": round(s, 3), "x_floor": round(s / floor, 3)} for name, s in rows.items()}
-        write_json(args.json, data)
+    data = {name: {"seconds": round(s, 3), "x_floor": round(s / floor, 3)} for name, s in rows.items()}
+    write_json(args.json, data)
 
 
 if __name__ == "__main__":

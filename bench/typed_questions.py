@@ -64,9 +64,8 @@ def main() -> None:
             f"{question:40} {first * 1000:9.1f} {first / base:10.2f} "
             f"{repeated * 1000:12.1f} {repeated / base:10.2f}"
         )
-    if args.json:
-        data = {q: {**row, "first_ratio": row["first"] / base} for q, row in rows.items()}
-        write_json(args.json, data)
+    data = {q: {**row, "first_ratio": row["first"] / base} for q, row in rows.items()}
+    write_json(args.json, data)
 
 
 if __name__ == "__main__":
